@@ -1,0 +1,121 @@
+// Command durastore is a Redis-protocol storage server.
+//
+//	durastore [/path/to/durastore.conf] [--option value ...]
+//
+// Options are redis-server's, in a config file in redis.conf syntax and as
+// flags; flags win.
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"durastore/server"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 {
+		switch args[0] {
+		case "-v", "--version", "version":
+			fmt.Fprintf(stdout, "durastore v=%s redis=%s go=%s\n", server.Version, server.RedisVersion, runtime.Version())
+			return 0
+		case "-h", "--help", "help":
+			usage(stdout)
+			return 0
+		}
+	}
+	cfg, err := server.ParseArgs(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "durastore: %v\n", err)
+		return 1
+	}
+	logger, closeLog, err := newLogger(cfg, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "durastore: %v\n", err)
+		return 1
+	}
+	defer closeLog()
+	slog.SetDefault(logger)
+
+	srv, err := server.New(cfg, logger)
+	if err != nil {
+		logger.Error("cannot start", "err", err)
+		fmt.Fprintf(stderr, "durastore: %v\n", err)
+		return 1
+	}
+	if err := srv.Start(); err != nil {
+		logger.Error("cannot start", "err", err)
+		fmt.Fprintf(stderr, "durastore: %v\n", err)
+		srv.Shutdown()
+		return 1
+	}
+	logger.Info("durastore ready", "version", server.Version, "port", cfg.Port, "dir", cfg.Dir,
+		"appendonly", cfg.AppendOnly, "appendfsync", cfg.AppendFsync, "pid", os.Getpid())
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	select {
+	case sig := <-sigs:
+		logger.Info("signal received, shutting down", "signal", sig.String())
+	case <-srv.Done():
+	}
+	if err := srv.Shutdown(); err != nil {
+		logger.Error("shutdown", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// newLogger builds the slog logger from loglevel and logfile.
+func newLogger(cfg server.Config, stderr io.Writer) (*slog.Logger, func(), error) {
+	var level slog.Level
+	switch strings.ToLower(cfg.LogLevel) {
+	case "debug":
+		level = slog.LevelDebug
+	case "verbose":
+		level = slog.LevelDebug + 2
+	case "notice", "":
+		level = slog.LevelInfo
+	case "warning":
+		level = slog.LevelWarn
+	case "nothing":
+		level = slog.LevelError + 100
+	}
+	out := stderr
+	closeFn := func() {}
+	if cfg.LogFile != "" {
+		f, err := os.OpenFile(cfg.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, nil, fmt.Errorf("logfile %q: %w", cfg.LogFile, err)
+		}
+		out = f
+		closeFn = func() { f.Close() }
+	}
+	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level})), closeFn, nil
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage: durastore [/path/to/durastore.conf] [--option value ...]
+       durastore --version
+       durastore --help
+
+Options are redis-server's (port, bind, dir, appendonly, appendfsync,
+databases, maxclients, timeout, loglevel, requirepass, ...), given in a
+config file in redis.conf syntax and/or as --flags; flags win.
+
+Examples:
+       durastore                              (data in ./data, port 6379)
+       durastore --port 7777 --dir /var/lib/durastore
+       durastore /etc/durastore.conf --loglevel warning
+`)
+}

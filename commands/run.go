@@ -1,0 +1,151 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"durastore/engine"
+)
+
+// maxBatch bounds how many pipelined commands share one transaction, so a
+// huge pipeline does not hold a namespace's lock for long.
+const maxBatch = 256
+
+// Run executes a client's pipelined commands in order and appends their
+// replies to w. Consecutive single-namespace data commands share one engine
+// transaction: one lock, one write to the file and, under appendfsync
+// always, one fsync for the lot.
+func (e *Env) Run(s *Session, w *Writer, cmds [][][]byte) {
+	for i := 0; i < len(cmds); {
+		if s.Closing {
+			return
+		}
+		cmd, ok := e.check(s, w, cmds[i])
+		if !ok {
+			i++
+			continue
+		}
+		if !batchable(cmd) {
+			e.runOne(s, w, cmd, cmds[i])
+			i++
+			continue
+		}
+		j := i + 1
+		write := cmd.Flags&Write != 0
+		for j < len(cmds) && j-i < maxBatch {
+			next := e.Table.Lookup(cmds[j][0])
+			if next == nil || !batchable(next) || !arityOK(next.Arity, len(cmds[j])) {
+				break
+			}
+			write = write || next.Flags&Write != 0
+			j++
+		}
+		e.runBatch(s, w, cmds[i:j], write)
+		i = j
+	}
+}
+
+func batchable(c *Command) bool {
+	return c.Flags&(Write|ReadOnly) != 0 && c.Flags&(Exclusive|NoTx) == 0
+}
+
+// check finds the command and validates its arity, replying with Redis's
+// error if either fails.
+func (e *Env) check(s *Session, w *Writer, args [][]byte) (*Command, bool) {
+	cmd := e.Table.Lookup(args[0])
+	if cmd == nil {
+		e.Stats.RejectedCalls.Add(1)
+		e.Stats.ErrorReplies.Add(1)
+		w.Error(UnknownCommand(args))
+		return nil, false
+	}
+	if !arityOK(cmd.Arity, len(args)) {
+		e.Stats.RejectedCalls.Add(1)
+		e.Stats.ErrorReplies.Add(1)
+		w.Error(ArityError(cmd.Name))
+		return nil, false
+	}
+	return cmd, true
+}
+
+// runOne runs a command that is not batched, in the transaction its flags
+// ask for.
+func (e *Env) runOne(s *Session, w *Writer, cmd *Command, args [][]byte) {
+	switch {
+	case cmd.Flags&NoTx != 0 || cmd.Flags&(Write|ReadOnly) == 0:
+		start := len(w.B)
+		defer e.recoverPanic(w, start, 1, cmd)
+		e.call(&Ctx{Env: e, S: s, Args: args, W: w, Cmd: cmd})
+	default:
+		e.runBatch(s, w, [][][]byte{args}, cmd.Flags&Write != 0)
+	}
+}
+
+func (e *Env) call(c *Ctx) {
+	e.Stats.Commands.Add(1)
+	c.S.noteCommand(c.Cmd.Name)
+	c.Cmd.Handler(c)
+}
+
+// runBatch runs commands in one transaction. If the commit fails (the
+// disk refused the write) every reply of the batch becomes that error,
+// since none of its writes happened.
+func (e *Env) runBatch(s *Session, w *Writer, cmds [][][]byte, write bool) {
+	start := len(w.B)
+	defer e.recoverPanic(w, start, len(cmds), nil)
+	fn := func(tx *engine.Tx) error {
+		for _, args := range cmds {
+			cmd := e.Table.Lookup(args[0])
+			e.call(&Ctx{Env: e, S: s, Args: args, W: w, Cmd: cmd, Tx: tx})
+		}
+		return nil
+	}
+	var err error
+	switch {
+	case len(cmds) == 1 && e.Table.Lookup(cmds[0][0]).Flags&Exclusive != 0:
+		err = e.Store.Exclusive(fn)
+	case write:
+		err = e.Store.Update(fn)
+	default:
+		err = e.Store.View(fn)
+	}
+	if err != nil {
+		w.B = w.B[:start]
+		msg := WriteErrorReply(err)
+		for range cmds {
+			e.Stats.ErrorReplies.Add(1)
+			w.Error(msg)
+		}
+	}
+}
+
+// WriteErrorReply is the reply to a write the disk refused, in the words
+// Redis uses when its append-only file cannot be written.
+func WriteErrorReply(err error) string {
+	if errors.Is(err, engine.ErrTooManySpaces) || errors.Is(err, engine.ErrNamespaceName) {
+		return "ERR " + err.Error()
+	}
+	return "MISCONF Errors writing to the AOF file: " + err.Error()
+}
+
+// recoverPanic turns a panic inside a handler into an error reply for the
+// commands that were running, logs it with its stack, and lets the server
+// go on serving.
+func (e *Env) recoverPanic(w *Writer, start, n int, cmd *Command) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	name := "batch"
+	if cmd != nil {
+		name = cmd.Name
+	}
+	slog.Error("panic in command handler", "command", name, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	w.B = w.B[:start]
+	for i := 0; i < n; i++ {
+		e.Stats.ErrorReplies.Add(1)
+		w.Error("ERR internal error while running the command")
+	}
+}

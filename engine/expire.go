@@ -1,0 +1,93 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/tidwall/buntdb"
+)
+
+// Active expiry, after Redis's activeExpireCycle: a key is removed on
+// access once it has expired (see Tx.Get), and a background cycle removes
+// expired keys nobody reads. The cycle works in small batches, each its own
+// short write transaction, so a client waits at most for one batch however
+// many keys expire at once; and it stops after a time budget per tick so
+// it never takes more than a quarter of the time.
+const (
+	expireBatch       = 64
+	expireBudgetShare = 4 // at most 1/4 of each tick
+)
+
+func (s *Store) activeExpireCycle() {
+	budget := time.Second / time.Duration(s.cfg.Hz) / expireBudgetShare
+	deadline := time.Now().Add(budget)
+	s.Stats.ExpireCycles.Add(1)
+	for _, ns := range s.all() {
+		for {
+			n, more := s.expireBatch(ns)
+			if n > 0 {
+				s.Stats.ExpiredKeys.Add(int64(n))
+			}
+			if !more || time.Now().After(deadline) {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			return
+		}
+	}
+}
+
+// expireBatch removes up to expireBatch due keys of ns. It reports how many
+// it removed and whether more are due.
+func (s *Store) expireBatch(ns *Namespace) (int, bool) {
+	if ns.volatile.Load() == 0 {
+		return 0, false
+	}
+	s.world.RLock()
+	defer s.world.RUnlock()
+	now := time.Now().UnixMilli()
+	removed := 0
+	more := false
+	var due []expItem
+	err := ns.db.Update(func(btx *buntdb.Tx) error {
+		due = due[:0]
+		ns.exp.tr.Scan(func(it expItem) bool {
+			if it.at >= now {
+				return false
+			}
+			if len(due) == expireBatch {
+				more = true
+				return false
+			}
+			due = append(due, it)
+			return true
+		})
+		for _, it := range due {
+			ns.exp.remove(it.at, it.key)
+			raw, err := btx.Get(it.key)
+			if err != nil || decodeExpire(raw) != it.at {
+				continue // index entry was stale
+			}
+			if _, err := btx.Delete(it.key); err == nil {
+				removed++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		// The deletions were rolled back; put their index entries back.
+		for _, it := range due {
+			ns.exp.add(it.at, it.key)
+		}
+		return 0, false
+	}
+	ns.volatile.Store(int64(ns.exp.len()))
+	if removed > 0 && s.onTouch != nil {
+		t := make([]Touched, 0, len(due))
+		for _, it := range due {
+			t = append(t, Touched{ns.name, it.key})
+		}
+		s.onTouch(t)
+	}
+	return removed, more
+}

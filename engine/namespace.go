@@ -1,0 +1,222 @@
+package engine
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tidwall/btree"
+	"github.com/tidwall/buntdb"
+)
+
+// Namespace is one named keyspace: a buntdb database, its append-only file,
+// and the index of its keys that carry an expiry.
+type Namespace struct {
+	name  string
+	file  string // file name inside the data directory
+	path  string // full path, "" when in memory
+	store *Store
+	db    *buntdb.DB
+
+	// exp orders the volatile keys by expiry. It is changed only inside a
+	// writable buntdb transaction of this namespace, whose lock guards it.
+	exp expIndex
+	// volatile mirrors exp.len() for readers that hold no lock.
+	volatile atomic.Int64
+
+	sync            groupSync
+	lastRewriteSize atomic.Int64
+	rewriteMu       sync.Mutex
+}
+
+// Name is the namespace's name.
+func (ns *Namespace) Name() string { return ns.name }
+
+// Len is the number of keys, counting expired ones not yet removed, as
+// Redis's DBSIZE does.
+func (ns *Namespace) Len() int {
+	n := 0
+	ns.db.View(func(btx *buntdb.Tx) error {
+		n, _ = btx.Len()
+		return nil
+	})
+	return n
+}
+
+func (ns *Namespace) fileSize() int64 {
+	if ns.path == "" {
+		return 0
+	}
+	fi, err := os.Stat(ns.path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+func (ns *Namespace) close() error {
+	err := ns.db.Close()
+	ns.sync.close()
+	return err
+}
+
+// rewrite compacts the file with buntdb's Shrink, which copies the live
+// data to a new file without blocking writers and swaps it in. The new file
+// and the directory are then fsynced and our fsync handle moves to it.
+func (ns *Namespace) rewrite() error {
+	if ns.path == "" {
+		return nil
+	}
+	ns.rewriteMu.Lock()
+	defer ns.rewriteMu.Unlock()
+	if err := ns.db.Shrink(); err != nil && err != buntdb.ErrShrinkInProcess {
+		return err
+	}
+	if err := ns.sync.reopen(ns.path); err != nil {
+		return err
+	}
+	if err := syncDir(filepath.Dir(ns.path)); err != nil {
+		return err
+	}
+	ns.lastRewriteSize.Store(ns.fileSize())
+	return nil
+}
+
+// expItem is one volatile key in the expiry index.
+type expItem struct {
+	at  int64
+	key string
+}
+
+type expIndex struct {
+	tr *btree.BTreeG[expItem]
+}
+
+func expLess(a, b expItem) bool {
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	return a.key < b.key
+}
+
+func (x *expIndex) init() {
+	x.tr = btree.NewBTreeGOptions(expLess, btree.Options{NoLocks: true})
+}
+
+func (x *expIndex) add(at int64, key string)    { x.tr.Set(expItem{at, key}) }
+func (x *expIndex) remove(at int64, key string) { x.tr.Delete(expItem{at, key}) }
+func (x *expIndex) len() int                    { return x.tr.Len() }
+func (x *expIndex) clear()                      { x.tr.Clear() }
+
+// groupSync implements appendfsync always with group commit: a writer whose
+// data has reached the file waits until an fsync that started after its
+// write has finished. One waiter runs the fsync for everybody queued behind
+// it, so fifty concurrent writers pay for a handful of fsyncs, not fifty.
+type groupSync struct {
+	always bool
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	f       *os.File
+	written uint64 // writes known to be in the file
+	synced  uint64 // writes known to be on disk
+	running bool
+	err     error
+}
+
+func (g *groupSync) open(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	g.mu.Lock()
+	g.f = f
+	if g.cond == nil {
+		g.cond = sync.NewCond(&g.mu)
+	}
+	g.mu.Unlock()
+	return nil
+}
+
+// reopen moves the handle to the file now at path (after a rewrite) and
+// fsyncs it, so everything written before the swap is durable.
+func (g *groupSync) reopen(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	g.mu.Lock()
+	old := g.f
+	g.f = f
+	g.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+	return nil
+}
+
+func (g *groupSync) close() {
+	g.mu.Lock()
+	if g.f != nil {
+		g.f.Sync()
+		g.f.Close()
+		g.f = nil
+	}
+	g.mu.Unlock()
+}
+
+// wait returns once the writes made so far are on disk.
+func (g *groupSync) wait() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.f == nil {
+		return nil
+	}
+	g.written++
+	mine := g.written
+	for g.synced < mine {
+		if g.running {
+			g.cond.Wait()
+			continue
+		}
+		g.running = true
+		target := g.written
+		f := g.f
+		g.mu.Unlock()
+		err := f.Sync()
+		g.mu.Lock()
+		g.running = false
+		if err != nil && f != g.f {
+			// A rewrite swapped the file (and fsynced the new one)
+			// while we synced the old handle: go round again.
+			err = nil
+			g.cond.Broadcast()
+			continue
+		}
+		g.err = err
+		if err == nil {
+			g.synced = target
+		}
+		g.cond.Broadcast()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncNow fsyncs the file regardless of policy.
+func (g *groupSync) syncNow() error {
+	g.mu.Lock()
+	f := g.f
+	g.mu.Unlock()
+	if f == nil {
+		return nil
+	}
+	return f.Sync()
+}

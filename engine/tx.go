@@ -1,0 +1,531 @@
+package engine
+
+import (
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"github.com/tidwall/buntdb"
+)
+
+// Tx is a transaction over one namespace, or, when exclusive, over any
+// number of them. Commands run inside one; a pipeline's commands can share
+// one, so its writes cost one buntdb commit (one write to the file, one
+// fsync under appendfsync always).
+type Tx struct {
+	s         *Store
+	writable  bool
+	exclusive bool
+	now       int64
+	parts     []txPart
+	touched   []Touched
+	expired   int64
+	dirty     bool
+}
+
+// Touched names a key a transaction changed, for WATCH and client tracking.
+type Touched struct {
+	Namespace string
+	Key       string
+}
+
+type txPart struct {
+	ns   *Namespace
+	btx  *buntdb.Tx
+	undo []expUndo
+	// oldExp holds the expiry index replaced by a flush, for rollback.
+	oldExp *expIndex
+}
+
+type expUndo struct {
+	added bool
+	at    int64
+	key   string
+}
+
+// Now is the transaction's clock in Unix milliseconds, fixed when it began
+// so one command sees one time, as Redis does.
+func (tx *Tx) Now() int64 { return tx.now }
+
+// Writable reports whether the transaction may write.
+func (tx *Tx) Writable() bool { return tx.writable }
+
+// Store is the store the transaction belongs to.
+func (tx *Tx) Store() *Store { return tx.s }
+
+// Update runs fn in a writable transaction confined to one namespace and
+// commits it. Under appendfsync always it returns only once the writes are
+// on disk.
+func (s *Store) Update(fn func(tx *Tx) error) error {
+	return s.run(true, false, fn)
+}
+
+// View runs fn in a read-only transaction confined to one namespace.
+func (s *Store) View(fn func(tx *Tx) error) error {
+	return s.run(false, false, fn)
+}
+
+// Exclusive runs fn in a writable transaction that may touch any
+// namespace, with every other client's transaction held off: what EXEC,
+// scripts, MOVE, COPY ... DB, SWAPDB and FLUSHALL need.
+func (s *Store) Exclusive(fn func(tx *Tx) error) error {
+	return s.run(true, true, fn)
+}
+
+// ErrRollback makes a transaction function roll back without reporting an
+// error to the caller of Update.
+var ErrRollback = errors.New("rollback")
+
+func (s *Store) run(writable, exclusive bool, fn func(tx *Tx) error) (err error) {
+	if exclusive {
+		s.world.Lock()
+	} else {
+		s.world.RLock()
+	}
+	tx := Tx{s: s, writable: writable, exclusive: exclusive, now: time.Now().UnixMilli()}
+	defer func() {
+		if r := recover(); r != nil {
+			tx.rollback()
+			s.unlockWorld(exclusive)
+			panic(r)
+		}
+	}()
+	err = fn(&tx)
+	if err != nil {
+		tx.rollback()
+		s.unlockWorld(exclusive)
+		if err == ErrRollback {
+			err = nil
+		}
+		return err
+	}
+	waits, cerr := tx.commit()
+	s.unlockWorld(exclusive)
+	if tx.expired > 0 {
+		s.Stats.ExpiredKeys.Add(tx.expired)
+	}
+	if cerr != nil {
+		s.noteWriteError(cerr)
+		return cerr
+	}
+	if len(tx.touched) > 0 && s.onTouch != nil {
+		s.onTouch(tx.touched)
+	}
+	for _, ns := range waits {
+		if err := ns.sync.wait(); err != nil {
+			s.noteWriteError(err)
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) unlockWorld(exclusive bool) {
+	if exclusive {
+		s.world.Unlock()
+	} else {
+		s.world.RUnlock()
+	}
+}
+
+// OnTouch sets the function told, after each commit, which keys changed.
+// It must be set before the store is used.
+func (s *Store) OnTouch(fn func([]Touched)) { s.onTouch = fn }
+
+// WriteError is the last error a write to disk returned, "" if the last
+// write succeeded.
+func (s *Store) WriteError() string {
+	p := s.Stats.LastWriteErr.Load()
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func (s *Store) noteWriteError(err error) {
+	msg := err.Error()
+	s.Stats.LastWriteErr.Store(&msg)
+	s.log.Error("write to append-only file failed", "err", err)
+}
+
+// commit commits every part; it returns the namespaces whose writes must
+// reach the disk before the caller replies.
+func (tx *Tx) commit() ([]*Namespace, error) {
+	var waits []*Namespace
+	var first error
+	for i := range tx.parts {
+		p := &tx.parts[i]
+		if !tx.writable {
+			p.btx.Rollback()
+			continue
+		}
+		if first != nil {
+			p.btx.Rollback()
+			p.undoExp()
+			continue
+		}
+		if err := p.btx.Commit(); err != nil {
+			// buntdb rolled the data back; put the index back too.
+			p.undoExp()
+			first = err
+			continue
+		}
+		p.ns.volatile.Store(int64(p.ns.exp.len()))
+		if p.ns.sync.always && p.ns.path != "" && tx.dirty {
+			waits = append(waits, p.ns)
+		}
+	}
+	if first == nil && tx.dirty && tx.s.WriteError() != "" {
+		tx.s.Stats.LastWriteErr.Store(nil)
+	}
+	return waits, first
+}
+
+func (tx *Tx) rollback() {
+	for i := range tx.parts {
+		p := &tx.parts[i]
+		p.btx.Rollback()
+		if tx.writable {
+			p.undoExp()
+		}
+	}
+	tx.touched = nil
+}
+
+func (p *txPart) undoExp() {
+	if p.oldExp != nil {
+		p.ns.exp = *p.oldExp
+		p.oldExp = nil
+	}
+	for i := len(p.undo) - 1; i >= 0; i-- {
+		u := p.undo[i]
+		if u.added {
+			p.ns.exp.remove(u.at, u.key)
+		} else {
+			p.ns.exp.add(u.at, u.key)
+		}
+	}
+	p.undo = nil
+}
+
+// part returns the open buntdb transaction of a namespace, beginning it on
+// first use. With create false a namespace that does not exist yields nil.
+func (tx *Tx) part(name string, create bool) (*txPart, error) {
+	for i := range tx.parts {
+		if tx.parts[i].ns.name == name {
+			return &tx.parts[i], nil
+		}
+	}
+	var ns *Namespace
+	var err error
+	if create {
+		ns, err = tx.s.create(name)
+		if err != nil {
+			return nil, err
+		}
+	} else if ns = tx.s.lookup(name); ns == nil {
+		return nil, nil
+	}
+	if len(tx.parts) > 0 && !tx.exclusive {
+		return nil, ErrCrossNamespace
+	}
+	btx, err := ns.db.Begin(tx.writable)
+	if err != nil {
+		return nil, err
+	}
+	tx.parts = append(tx.parts, txPart{ns: ns, btx: btx})
+	return &tx.parts[len(tx.parts)-1], nil
+}
+
+// alive reports whether a value has not expired at the transaction's time.
+// As in Redis, a key is gone once the clock is past its expiry.
+func (tx *Tx) alive(v Value) bool {
+	return v.ExpireAt == 0 || tx.now <= v.ExpireAt
+}
+
+// Get returns a key's value. An expired key is reported missing and, in a
+// writable transaction, removed.
+func (tx *Tx) Get(ns, key string) (Value, bool, error) {
+	p, err := tx.part(ns, false)
+	if p == nil {
+		return Value{}, false, err
+	}
+	raw, err := p.btx.Get(key)
+	if err != nil {
+		return Value{}, false, nil
+	}
+	v := decode(raw)
+	if !tx.alive(v) {
+		if tx.writable {
+			tx.remove(p, key)
+			tx.expired++
+		}
+		return Value{}, false, nil
+	}
+	return v, true, nil
+}
+
+// Exists reports whether a live key exists.
+func (tx *Tx) Exists(ns, key string) (bool, error) {
+	_, ok, err := tx.Get(ns, key)
+	return ok, err
+}
+
+// Set stores a value, replacing any previous one and its expiry.
+func (tx *Tx) Set(ns, key string, v Value) error {
+	if !tx.writable {
+		return buntdb.ErrTxNotWritable
+	}
+	p, err := tx.part(ns, true)
+	if err != nil {
+		return err
+	}
+	// One allocation holds both the key and the encoded value: the key
+	// given may point into the client's request buffer, and one block
+	// instead of two saves a size-class round-up per key.
+	buf := make([]byte, 0, len(key)+encodedLen(v))
+	buf = append(buf, key...)
+	buf = appendEncoded(buf, v)
+	key = unsafeString(buf[:len(key)])
+	prev, replaced, err := p.btx.Set(key, unsafeString(buf[len(key):]), nil)
+	if err != nil {
+		return err
+	}
+	if replaced {
+		if at := decodeExpire(prev); at != 0 {
+			p.ns.exp.remove(at, key)
+			p.undo = append(p.undo, expUndo{false, at, key})
+		}
+	}
+	if v.ExpireAt != 0 {
+		p.ns.exp.add(v.ExpireAt, key)
+		p.undo = append(p.undo, expUndo{true, v.ExpireAt, key})
+	}
+	tx.dirty = true
+	tx.touch(ns, key)
+	return nil
+}
+
+// Delete removes a key; it reports whether a live key was removed.
+func (tx *Tx) Delete(ns, key string) (bool, error) {
+	if !tx.writable {
+		return false, buntdb.ErrTxNotWritable
+	}
+	p, err := tx.part(ns, false)
+	if p == nil {
+		return false, err
+	}
+	raw, err := p.btx.Get(key)
+	if err != nil {
+		return false, nil
+	}
+	v := decode(raw)
+	tx.remove(p, key)
+	if !tx.alive(v) {
+		tx.expired++
+		return false, nil
+	}
+	tx.touch(ns, key)
+	return true, nil
+}
+
+func (tx *Tx) remove(p *txPart, key string) {
+	prev, err := p.btx.Delete(key)
+	if err != nil {
+		return
+	}
+	if at := decodeExpire(prev); at != 0 {
+		p.ns.exp.remove(at, key)
+		p.undo = append(p.undo, expUndo{false, at, key})
+	}
+	tx.dirty = true
+}
+
+func (tx *Tx) touch(ns, key string) {
+	if tx.s.onTouch != nil {
+		tx.touched = append(tx.touched, Touched{ns, key})
+	}
+}
+
+// Len is the namespace's key count, as DBSIZE.
+func (tx *Tx) Len(ns string) (int, error) {
+	p, err := tx.part(ns, false)
+	if p == nil {
+		return 0, err
+	}
+	return p.btx.Len()
+}
+
+// Flush removes every key of a namespace.
+func (tx *Tx) Flush(ns string) error {
+	if !tx.writable {
+		return buntdb.ErrTxNotWritable
+	}
+	p, err := tx.part(ns, false)
+	if p == nil {
+		return err
+	}
+	if n, _ := p.btx.Len(); n == 0 {
+		return nil
+	}
+	if err := p.btx.DeleteAll(); err != nil {
+		return err
+	}
+	if p.oldExp == nil {
+		old := p.ns.exp
+		p.oldExp = &old
+	}
+	p.ns.exp.init()
+	tx.dirty = true
+	tx.touch(ns, "")
+	return nil
+}
+
+// Scan calls fn for the live keys of a namespace in key order, starting at
+// the first key >= from, until fn returns false. fn must not write.
+func (tx *Tx) Scan(ns, from string, fn func(key string, v Value) bool) error {
+	p, err := tx.part(ns, false)
+	if p == nil {
+		return err
+	}
+	return p.btx.AscendGreaterOrEqual("", from, func(key, raw string) bool {
+		v := decode(raw)
+		if !tx.alive(v) {
+			return true
+		}
+		return fn(key, v)
+	})
+}
+
+// RandomKey returns a live key chosen at random, "" and false when the
+// namespace is empty. buntdb has no positional access, so it draws a key
+// between the smallest and the largest and takes the next one at or after
+// it; a few tries step over expired keys.
+func (tx *Tx) RandomKey(ns string) (string, bool, error) {
+	p, err := tx.part(ns, false)
+	if p == nil {
+		return "", false, err
+	}
+	var lo, hi string
+	p.btx.Ascend("", func(k, _ string) bool { lo = k; return false })
+	p.btx.Descend("", func(k, _ string) bool { hi = k; return false })
+	if lo == "" && hi == "" {
+		if n, _ := p.btx.Len(); n == 0 {
+			return "", false, nil
+		}
+	}
+	for try := 0; try < 100; try++ {
+		pivot := randomBetween(lo, hi)
+		var found string
+		var ok bool
+		p.btx.AscendGreaterOrEqual("", pivot, func(k, raw string) bool {
+			if tx.alive(decode(raw)) {
+				found, ok = k, true
+			}
+			return false
+		})
+		if ok {
+			return found, true, nil
+		}
+	}
+	// Mostly expired: walk from the start.
+	var found string
+	var ok bool
+	p.btx.Ascend("", func(k, raw string) bool {
+		if tx.alive(decode(raw)) {
+			found, ok = k, true
+			return false
+		}
+		return true
+	})
+	return found, ok, nil
+}
+
+// randomBetween returns a string s with lo <= s <= hi drawn byte by byte.
+func randomBetween(lo, hi string) string {
+	var b []byte
+	for i := 0; ; i++ {
+		var l, h int = 0, 255
+		if i < len(lo) {
+			l = int(lo[i])
+		}
+		if i < len(hi) {
+			h = int(hi[i])
+		} else if i >= len(lo) {
+			break
+		}
+		if l > h {
+			l = h
+		}
+		c := l + rand.IntN(h-l+1)
+		b = append(b, byte(c))
+		if c != l || i >= len(lo) {
+			if c != h || i >= len(hi) {
+				// strictly inside the range: stop here
+				break
+			}
+		}
+		if i > 16 {
+			break
+		}
+	}
+	return string(b)
+}
+
+// Exclusive reports whether this transaction may touch several namespaces.
+func (tx *Tx) Exclusive() bool { return tx.exclusive }
+
+// Swap exchanges the contents of two namespaces, as SWAPDB. It needs an
+// exclusive transaction that has not touched either namespace.
+func (tx *Tx) Swap(a, b string) error {
+	if !tx.exclusive {
+		return ErrCrossNamespace
+	}
+	for _, p := range tx.parts {
+		if p.ns.name == a || p.ns.name == b {
+			return errors.New("swap of a namespace in use by the transaction")
+		}
+	}
+	if a == b {
+		return nil
+	}
+	s := tx.s
+	if !ValidName(a) || !ValidName(b) {
+		return ErrNamespaceName
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	na, nb := s.spaces[a], s.spaces[b]
+	if na == nil && nb == nil {
+		return nil
+	}
+	delete(s.spaces, a)
+	delete(s.spaces, b)
+	if na != nil {
+		na.name = b
+		s.spaces[b] = na
+	}
+	if nb != nil {
+		nb.name = a
+		s.spaces[a] = nb
+	}
+	if s.cfg.AppendOnly {
+		if err := s.writeManifest(); err != nil {
+			// put things back as they were
+			delete(s.spaces, a)
+			delete(s.spaces, b)
+			if na != nil {
+				na.name = a
+				s.spaces[a] = na
+			}
+			if nb != nil {
+				nb.name = b
+				s.spaces[b] = nb
+			}
+			return err
+		}
+	}
+	tx.touch(a, "")
+	tx.touch(b, "")
+	return nil
+}
