@@ -103,7 +103,11 @@ func (s *Server) Addrs() []net.Addr { return s.addrs }
 
 // Start binds every configured address and serves in the background.
 func (s *Server) Start() error {
-	for _, host := range s.cfg.Bind {
+	binds := s.cfg.Bind
+	if len(binds) == 0 {
+		binds = []string{""} // every interface
+	}
+	for _, host := range binds {
 		addr := net.JoinHostPort(host, strconv.Itoa(s.cfg.Port))
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {

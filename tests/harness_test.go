@@ -133,7 +133,14 @@ func ensureDurastoreBin(t testing.TB) string {
 			}
 		}
 		bin := filepath.Join(dir, "durastore")
-		cmd := exec.Command("go", "build", "-o", bin, "durastore/cmd/durastore")
+		build := []string{"build", "-o", bin}
+		if os.Getenv("DURASTORE_RACE") == "1" {
+			// The end-to-end tests drive the server with real
+			// concurrency: building it with the race detector checks
+			// the server's own code, not only the tests'.
+			build = append(build, "-race")
+		}
+		cmd := exec.Command("go", append(build, "durastore/cmd/durastore")...)
 		cmd.Dir = root
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -359,7 +366,11 @@ func newProc(t testing.TB, name, bin string, port int, dir string, args []string
 	}
 	t.Cleanup(func() {
 		p.stopQuiet()
-		if t.Failed() {
+		// A server built with the race detector reports races on stderr
+		// and keeps running: a race anywhere fails the test that saw it.
+		if strings.Contains(p.Stderr(), "WARNING: DATA RACE") {
+			t.Errorf("%s reported a data race:\n%s", p.Name, p.Stderr())
+		} else if t.Failed() {
 			t.Logf("%s", p.Output())
 		}
 	})

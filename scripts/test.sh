@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what the tests need (redis-server and redis-tools, from Debian's
+# packages, when missing) and runs every check: gofmt, go vet, unit tests
+# with the race detector, and the end-to-end tests over real sockets.
+#
+# Environment:
+#   DURASTORE_SOAK=1   also run the long soak, crash and fuzz runs (slow)
+#   CI=true            a missing redis-server fails the differential tests
+#                      instead of skipping them
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_install=0
+for bin in redis-server redis-cli redis-benchmark; do
+	command -v "$bin" >/dev/null 2>&1 || need_install=1
+done
+if [ "$need_install" = 1 ]; then
+	echo "== installing redis-server and redis-tools (the reference for differential tests)"
+	SUDO=""
+	[ "$(id -u)" = 0 ] || SUDO="sudo"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server redis-tools >/dev/null
+fi
+# A redis-server started by the package as a system service is not used by
+# the tests (they start their own on free ports); stop it so it does not
+# hold port 6379.
+if command -v systemctl >/dev/null 2>&1; then
+	systemctl stop redis-server >/dev/null 2>&1 || true
+fi
+
+echo "== gofmt"
+unformatted="$(gofmt -l .)"
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:"
+	echo "$unformatted"
+	exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== unit tests (race detector)"
+go test -race -count=1 ./engine/ ./commands/ ./server/ ./cmd/...
+
+echo "== end-to-end tests (server built with the race detector)"
+DURASTORE_RACE=1 go test -count=1 -timeout 15m ./tests/
+
+echo "== all checks passed"
