@@ -115,9 +115,11 @@ func scanCNum(b []byte) (cnum, bool) {
 		r.nan = true
 		return r, true
 	}
-	isDigit := func(c byte) bool { return c >= '0' && c <= '9' }
+	isDec := func(c byte) bool { return c >= '0' && c <= '9' }
+	isDigit := isDec
 	if len(rest) >= 3 && rest[0] == '0' && rest[1] == 'x' {
-		isHex := func(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'f' }
+		// isDec, not isDigit: isDigit becomes isHex below, which must not call itself.
+		isHex := func(c byte) bool { return isDec(c) || c >= 'a' && c <= 'f' }
 		if isHex(rest[2]) || len(rest) >= 4 && rest[2] == '.' && isHex(rest[3]) {
 			r.hex = true
 			rest = rest[2:]

@@ -72,16 +72,22 @@ func (s *Store) expireBatch(ns *Namespace) (int, bool) {
 				removed++
 			}
 		}
+		// Under the namespace's lock: Tx.Set changes exp concurrently.
+		ns.volatile.Store(int64(ns.exp.len()))
 		return nil
 	})
 	if err != nil {
-		// The deletions were rolled back; put their index entries back.
-		for _, it := range due {
-			ns.exp.add(it.at, it.key)
-		}
+		// The deletions were rolled back; put their index entries back,
+		// under the namespace's lock again.
+		ns.db.Update(func(*buntdb.Tx) error {
+			for _, it := range due {
+				ns.exp.add(it.at, it.key)
+			}
+			ns.volatile.Store(int64(ns.exp.len()))
+			return nil
+		})
 		return 0, false
 	}
-	ns.volatile.Store(int64(ns.exp.len()))
 	if removed > 0 && s.onTouch != nil {
 		t := make([]Touched, 0, len(due))
 		for _, it := range due {

@@ -160,17 +160,23 @@ func (tx *Tx) commit() ([]*Namespace, error) {
 			continue
 		}
 		if first != nil {
+			p.undoExp() // while the namespace is still locked
 			p.btx.Rollback()
-			p.undoExp()
 			continue
 		}
+		// Read the index size while the namespace is still locked.
+		p.ns.volatile.Store(int64(p.ns.exp.len()))
 		if err := p.btx.Commit(); err != nil {
-			// buntdb rolled the data back; put the index back too.
-			p.undoExp()
+			// buntdb rolled the data back; put the index back too,
+			// under the namespace's lock again.
+			p.ns.db.Update(func(*buntdb.Tx) error {
+				p.undoExp()
+				p.ns.volatile.Store(int64(p.ns.exp.len()))
+				return nil
+			})
 			first = err
 			continue
 		}
-		p.ns.volatile.Store(int64(p.ns.exp.len()))
 		if p.ns.sync.always && p.ns.path != "" && tx.dirty {
 			waits = append(waits, p.ns)
 		}
@@ -184,10 +190,10 @@ func (tx *Tx) commit() ([]*Namespace, error) {
 func (tx *Tx) rollback() {
 	for i := range tx.parts {
 		p := &tx.parts[i]
-		p.btx.Rollback()
 		if tx.writable {
-			p.undoExp()
+			p.undoExp() // while the namespace is still locked
 		}
+		p.btx.Rollback()
 	}
 	tx.touched = nil
 }

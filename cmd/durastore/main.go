@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -46,6 +47,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	defer closeLog()
 	slog.SetDefault(logger)
+
+	// DURASTORE_CPUPROFILE=file writes a CPU profile of the whole run, for
+	// performance work (go tool pprof durastore file).
+	if path := os.Getenv("DURASTORE_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "durastore: DURASTORE_CPUPROFILE: %v\n", err)
+			return 1
+		}
+		pprof.StartCPUProfile(f)
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 
 	srv, err := server.New(cfg, logger)
 	if err != nil {
