@@ -1,7 +1,11 @@
 package commands
 
 import (
+	"crypto/subtle"
 	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
 
 	"durastore/engine"
 )
@@ -9,13 +13,49 @@ import (
 // Connection commands: https://redis.io/commands/?group=connection
 var connectionCommands = []*Command{
 	{Name: "ping", Arity: -1, Flags: Fast | NoTx, Categories: []string{"fast", "connection"},
-		Group: "connection", Since: "1.0.0", Summary: "Returns the server's liveliness response.", Handler: cmdPing},
-	{Name: "echo", Arity: 2, Flags: Fast | NoTx, Categories: []string{"fast", "connection"},
-		Group: "connection", Since: "1.0.0", Summary: "Returns the given string.", Handler: cmdEcho},
-	{Name: "quit", Arity: -1, Flags: NoAuth | Fast | NoTx | AllowBusy, Categories: []string{"fast", "connection"},
-		Group: "connection", Since: "1.0.0", Summary: "Closes the connection.", Handler: cmdQuit},
+		Group: "connection", Since: "1.0.0", Summary: "Ping the server", Handler: cmdPing},
+	{Name: "echo", Arity: 2, Flags: Loading | Stale | Fast | NoTx, Categories: []string{"fast", "connection"},
+		Group: "connection", Since: "1.0.0", Summary: "Echo the given string", Handler: cmdEcho},
+	{Name: "quit", Arity: -1, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy | NoTx, Categories: []string{"fast", "connection"},
+		Group: "connection", Since: "1.0.0", Summary: "Close the connection", Handler: cmdQuit},
 	{Name: "select", Arity: 2, Flags: Loading | Stale | Fast | NoTx, Categories: []string{"fast", "connection"},
-		Group: "connection", Since: "1.0.0", Summary: "Changes the selected database.", Handler: cmdSelect},
+		Group: "connection", Since: "1.0.0", Summary: "Change the selected database for the current connection", Handler: cmdSelect},
+	{Name: "hello", Arity: -1, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy | NoTx, Categories: []string{"fast", "connection"},
+		Group: "connection", Since: "6.0.0", Summary: "Handshake with Redis", Handler: cmdHello},
+	{Name: "auth", Arity: -2, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy | NoTx, Categories: []string{"fast", "connection"},
+		Group: "connection", Since: "1.0.0", Summary: "Authenticate to the server", Handler: cmdAuth},
+	{Name: "client", Arity: -2, Flags: NoTx, Categories: []string{"slow"},
+		Group: "connection", Since: "2.4.0", Summary: "A container for client connection commands", Handler: dispatchSubcommand,
+		Subcommands: clientSubcommands},
+}
+
+// clientFlags are the flags most CLIENT subcommands share.
+const clientFlags = NoScript | Loading | Stale | NoTx
+
+var clientAdmin = []string{"admin", "slow", "dangerous", "connection"}
+var clientConn = []string{"slow", "connection"}
+
+var clientSubcommands = []*Command{
+	{Name: "client|getname", Arity: 2, Flags: clientFlags, Categories: clientConn,
+		Group: "connection", Since: "2.6.9", Summary: "Get the current connection name", Handler: cmdClientGetName},
+	{Name: "client|help", Arity: 2, Flags: Loading | Stale | NoTx, Categories: clientConn,
+		Group: "connection", Since: "5.0.0", Summary: "Show helpful text about the different subcommands", Handler: cmdClientHelp},
+	{Name: "client|id", Arity: 2, Flags: clientFlags, Categories: clientConn,
+		Group: "connection", Since: "5.0.0", Summary: "Returns the client ID for the current connection", Handler: cmdClientID},
+	{Name: "client|info", Arity: 2, Flags: clientFlags, Categories: clientConn,
+		Group: "connection", Since: "6.2.0", Summary: "Returns information about the current client connection.", Handler: cmdClientInfo},
+	{Name: "client|kill", Arity: -3, Flags: Admin | clientFlags, Categories: clientAdmin,
+		Group: "connection", Since: "2.4.0", Summary: "Kill the connection of a client", Handler: cmdClientKill},
+	{Name: "client|list", Arity: -2, Flags: Admin | clientFlags, Categories: clientAdmin,
+		Group: "connection", Since: "2.4.0", Summary: "Get the list of client connections", Handler: cmdClientList},
+	{Name: "client|no-evict", Arity: 3, Flags: Admin | clientFlags, Categories: clientAdmin,
+		Group: "connection", Since: "7.0.0", Summary: "Set client eviction mode for the current connection", Handler: cmdClientNoEvict},
+	{Name: "client|no-touch", Arity: 3, Flags: clientFlags, Categories: clientConn,
+		Group: "connection", Since: "7.2.0", Summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", Handler: cmdClientNoTouch},
+	{Name: "client|setinfo", Arity: 4, Flags: clientFlags, Categories: clientConn,
+		Group: "connection", Since: "7.2.0", Summary: "Sets information specific to the client or connection.", Handler: cmdClientSetInfo},
+	{Name: "client|setname", Arity: 3, Flags: clientFlags, Categories: clientConn,
+		Group: "connection", Since: "2.6.9", Summary: "Set the current connection name", Handler: cmdClientSetName},
 }
 
 // PING [message]
@@ -63,8 +103,11 @@ func cmdSelect(c *Ctx) {
 func ResolveNamespace(st *engine.Store, arg string) (string, int, string) {
 	if looksNumeric(arg) {
 		n, ok := ParseInt([]byte(arg))
-		if !ok || n < math32Min || n > math32Max {
+		if !ok {
 			return "", 0, ErrNotInt
+		}
+		if n < math32Min || n > math32Max {
+			return "", 0, errInt32Range
 		}
 		if n < 0 || n >= int64(st.Databases()) {
 			return "", 0, ErrDBIndex
@@ -101,4 +144,511 @@ func looksNumeric(s string) bool {
 		}
 	}
 	return true
+}
+
+// ---------------------------------------------------------------------------
+// HELLO and AUTH
+
+// Replies of HELLO and AUTH, to the byte.
+const (
+	ErrNoAuth    = "NOAUTH Authentication required."
+	ErrWrongPass = "WRONGPASS invalid username-password pair or user is disabled."
+	errHelloAuth = "NOAUTH HELLO must be called with the client already authenticated, otherwise the " +
+		"HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP " +
+		"protocol version at the same time"
+	errAuthNoPass = "ERR AUTH <password> called without any password configured for the default user. " +
+		"Are you sure your configuration is correct?"
+	errClientName = "ERR Client names cannot contain spaces, newlines or special characters."
+)
+
+// defaultUser is the only user there is until ACLs arrive.
+const defaultUser = "default"
+
+// requirePass is the configured password, "" when none is required.
+func requirePass(e *Env) string {
+	if e.Host == nil {
+		return ""
+	}
+	return e.Host.RequirePass()
+}
+
+// AuthRequired reports whether s must authenticate before running cmd.
+// Like Redis it asks the live configuration, so a password set or cleared
+// by CONFIG SET takes effect for connections that have not authenticated.
+func (e *Env) AuthRequired(s *Session, cmd *Command) bool {
+	return !s.Authed && cmd.Flags&NoAuth == 0 && requirePass(e) != ""
+}
+
+// authenticate checks a username and password against the default user:
+// with no password configured it accepts any password, as Redis's nopass
+// user does.
+func authenticate(c *Ctx, user, pass []byte) bool {
+	if string(user) != defaultUser {
+		return false
+	}
+	want := requirePass(c.Env)
+	if want == "" || subtle.ConstantTimeCompare([]byte(want), pass) == 1 {
+		c.S.Authed = true
+		return true
+	}
+	return false
+}
+
+// AUTH [username] password
+// https://redis.io/commands/auth/
+func cmdAuth(c *Ctx) {
+	if len(c.Args) > 3 {
+		c.Error(ErrSyntax)
+		return
+	}
+	user, pass := []byte(defaultUser), c.Args[1]
+	if len(c.Args) == 2 {
+		if requirePass(c.Env) == "" {
+			c.Error(errAuthNoPass)
+			return
+		}
+	} else {
+		user, pass = c.Args[1], c.Args[2]
+	}
+	if !authenticate(c, user, pass) {
+		c.Error(ErrWrongPass)
+		return
+	}
+	c.W.OK()
+}
+
+// HELLO [protover [AUTH username password] [SETNAME clientname]]
+// https://redis.io/commands/hello/
+//
+// Switching to RESP3 changes the encoding of this reply already, and of
+// every later one, including the rest of a pipeline.
+func cmdHello(c *Ctx) {
+	var ver int64
+	next := 1
+	if len(c.Args) >= 2 {
+		v, ok := c.Int(1)
+		if !ok {
+			c.Error("ERR Protocol version is not an integer or out of range")
+			return
+		}
+		if v < 2 || v > 3 {
+			c.Error("NOPROTO unsupported protocol version")
+			return
+		}
+		ver, next = v, 2
+	}
+	// As Redis 7.0, AUTH and SETNAME take effect as they are read, even
+	// when a later option is wrong or authentication is still missing.
+	for j := next; j < len(c.Args); j++ {
+		more := len(c.Args) - 1 - j
+		switch {
+		case c.Is(j, "auth") && more >= 2:
+			if !authenticate(c, c.Args[j+1], c.Args[j+2]) {
+				c.Error(ErrWrongPass)
+				return
+			}
+			j += 2
+		case c.Is(j, "setname") && more >= 1:
+			if !validClientAttr(c.Args[j+1]) {
+				c.Error(errClientName)
+				return
+			}
+			c.S.SetName(string(c.Args[j+1]))
+			j++
+		default:
+			c.Error(sanitize("ERR Syntax error in HELLO option '" + string(c.Args[j]) + "'"))
+			return
+		}
+	}
+	if !c.S.Authed && requirePass(c.Env) != "" {
+		c.Error(errHelloAuth)
+		return
+	}
+	if ver != 0 {
+		c.S.mu.Lock()
+		c.S.RESP = int(ver)
+		c.S.mu.Unlock()
+		c.W.RESP = int(ver)
+	}
+	info := hostInfo(c.Env)
+	c.W.Map(7)
+	c.W.BulkString("server")
+	c.W.BulkString("redis")
+	c.W.BulkString("version")
+	c.W.BulkString(info.RedisVersion)
+	c.W.BulkString("proto")
+	c.W.Int(int64(c.W.RESP))
+	c.W.BulkString("id")
+	c.W.Int(c.S.ID)
+	c.W.BulkString("mode")
+	c.W.BulkString("standalone")
+	c.W.BulkString("role")
+	c.W.BulkString("master")
+	c.W.BulkString("modules")
+	c.W.Array(0)
+}
+
+// hostInfo asks the host for its description, with defaults when commands
+// run without a server (tests of the package).
+func hostInfo(e *Env) ServerInfo {
+	if e.Host == nil {
+		return ServerInfo{RedisVersion: "7.0.15", Started: time.Now(), LastSave: time.Now()}
+	}
+	return e.Host.ServerInfo()
+}
+
+// validClientAttr reports whether a client name (or library name or
+// version) has only the characters Redis allows: printable ASCII without
+// spaces, so CLIENT LIST stays splittable.
+func validClientAttr(b []byte) bool {
+	for _, ch := range b {
+		if ch < '!' || ch > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// ---------------------------------------------------------------------------
+// CLIENT
+
+// CLIENT ID
+func cmdClientID(c *Ctx) { c.W.Int(c.S.ID) }
+
+// CLIENT GETNAME
+func cmdClientGetName(c *Ctx) {
+	if n := c.S.Name(); n != "" {
+		c.W.BulkString(n)
+		return
+	}
+	c.W.Null()
+}
+
+// CLIENT SETNAME connection-name
+func cmdClientSetName(c *Ctx) {
+	if !validClientAttr(c.Args[2]) {
+		c.Error(errClientName)
+		return
+	}
+	c.S.SetName(string(c.Args[2]))
+	c.W.OK()
+}
+
+// CLIENT SETINFO <LIB-NAME libname | LIB-VER libver>, as Redis 7.2.
+func cmdClientSetInfo(c *Ctx) {
+	var dst *string
+	switch {
+	case c.Is(2, "lib-name"):
+		dst = &c.S.libName
+	case c.Is(2, "lib-ver"):
+		dst = &c.S.libVer
+	default:
+		c.Error(sanitize("ERR Unrecognized option '" + string(c.Args[2]) + "'"))
+		return
+	}
+	if !validClientAttr(c.Args[3]) {
+		c.Error(sanitize("ERR " + string(c.Args[2]) + " cannot contain spaces, newlines or special characters."))
+		return
+	}
+	c.S.mu.Lock()
+	*dst = string(c.Args[3])
+	c.S.mu.Unlock()
+	c.W.OK()
+}
+
+// CLIENT NO-EVICT ON|OFF
+func cmdClientNoEvict(c *Ctx) { clientOnOff(c, &c.S.NoEvict) }
+
+// CLIENT NO-TOUCH ON|OFF, as Redis 7.2.
+func cmdClientNoTouch(c *Ctx) { clientOnOff(c, &c.S.NoTouch) }
+
+func clientOnOff(c *Ctx, flag *atomic.Bool) {
+	switch {
+	case c.Is(2, "on"):
+		flag.Store(true)
+	case c.Is(2, "off"):
+		flag.Store(false)
+	default:
+		c.Error(ErrSyntax)
+		return
+	}
+	c.W.OK()
+}
+
+// CLIENT HELP
+func cmdClientHelp(c *Ctx) {
+	replyHelp(c, []string{
+		"GETNAME",
+		"    Return the name of the current connection.",
+		"ID",
+		"    Return the ID of the current connection.",
+		"INFO",
+		"    Return information about the current client connection.",
+		"KILL <ip:port>",
+		"    Kill connection made from <ip:port>.",
+		"KILL <option> <value> [<option> <value> [...]]",
+		"    Kill connections. Options are:",
+		"    * ADDR (<ip:port>|<unixsocket>:0)",
+		"      Kill connections made from the specified address",
+		"    * LADDR (<ip:port>|<unixsocket>:0)",
+		"      Kill connections made to specified local address",
+		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+		"      Kill connections by type.",
+		"    * USER <username>",
+		"      Kill connections authenticated by <username>.",
+		"    * SKIPME (YES|NO)",
+		"      Skip killing current connection (default: yes).",
+		"    * ID <client-id>",
+		"      Kill connections by client id.",
+		"LIST [options ...]",
+		"    Return information about client connections. Options:",
+		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+		"      Return clients of specified type.",
+		"    * ID <client-id> [<client-id> ...]",
+		"      Return clients with the given IDs.",
+		"SETNAME <name>",
+		"    Assign the name <name> to the current connection.",
+		"SETINFO <option> <value>",
+		"    Set client meta attr. Options are:",
+		"    * LIB-NAME: the client lib name.",
+		"    * LIB-VER: the client lib version.",
+		"NO-EVICT (ON|OFF)",
+		"    Protect current client connection from eviction.",
+		"NO-TOUCH (ON|OFF)",
+		"    Will not touch LRU/LFU stats when this mode is on.",
+	})
+}
+
+// Client types of CLIENT LIST TYPE and CLIENT KILL TYPE.
+const (
+	clientNormal = iota
+	clientReplica
+	clientMaster
+	clientPubSub
+)
+
+func clientType(name []byte) int {
+	switch strings.ToLower(string(name)) {
+	case "normal":
+		return clientNormal
+	case "slave", "replica":
+		return clientReplica
+	case "master":
+		return clientMaster
+	case "pubsub":
+		return clientPubSub
+	}
+	return -1
+}
+
+// typeOfClient tells a connection's type. Until pub/sub and replication
+// exist every connection is a normal one.
+func typeOfClient(*Session) int { return clientNormal }
+
+// clients lists the open connections, oldest first.
+func clients(e *Env) []ClientInfo {
+	if e.Host == nil {
+		return nil
+	}
+	return e.Host.Clients()
+}
+
+// CLIENT INFO
+func cmdClientInfo(c *Ctx) {
+	fd := -1
+	for _, ci := range clients(c.Env) {
+		if ci.Session == c.S {
+			fd = ci.FD
+		}
+	}
+	c.W.Verbatim(string(appendClientInfo(nil, ClientInfo{Session: c.S, FD: fd}, time.Now())) + "\n")
+}
+
+// CLIENT LIST [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id [client-id ...]]
+func cmdClientList(c *Ctx) {
+	now := time.Now()
+	all := clients(c.Env)
+	var out []byte
+	switch {
+	case len(c.Args) == 4 && c.Is(2, "type"):
+		t := clientType(c.Args[3])
+		if t == -1 {
+			c.Error(sanitize("ERR Unknown client type '" + string(c.Args[3]) + "'"))
+			return
+		}
+		for _, ci := range all {
+			if typeOfClient(ci.Session) == t {
+				out = appendClientInfo(out, ci, now)
+				out = append(out, '\n')
+			}
+		}
+	case len(c.Args) > 3 && c.Is(2, "id"):
+		ids := make([]int64, 0, len(c.Args)-3)
+		for j := 3; j < len(c.Args); j++ {
+			id, ok := c.Int(j)
+			if !ok {
+				c.Error("ERR Invalid client ID")
+				return
+			}
+			ids = append(ids, id)
+		}
+		for _, id := range ids {
+			for _, ci := range all {
+				if ci.Session.ID == id {
+					out = appendClientInfo(out, ci, now)
+					out = append(out, '\n')
+				}
+			}
+		}
+	case len(c.Args) != 2:
+		c.Error(ErrSyntax)
+		return
+	default:
+		for _, ci := range all {
+			out = appendClientInfo(out, ci, now)
+			out = append(out, '\n')
+		}
+	}
+	c.W.Verbatim(string(out))
+}
+
+// appendClientInfo appends one CLIENT LIST line (without the newline) in
+// the fields and order of Redis 7.2. Buffer sizes we do not track are 0.
+func appendClientInfo(b []byte, ci ClientInfo, now time.Time) []byte {
+	s := ci.Session
+	s.mu.Lock()
+	name, db, resp := s.name, s.DB, s.RESP
+	libName, libVer, lastCmd := s.libName, s.libVer, s.lastCmd
+	s.mu.Unlock()
+	if lastCmd == "" {
+		lastCmd = "NULL"
+	}
+	flags := ""
+	if s.NoEvict.Load() {
+		flags += "e"
+	}
+	if s.NoTouch.Load() {
+		flags += "T"
+	}
+	if flags == "" {
+		flags = "N"
+	}
+	idle := now.Sub(time.Unix(0, s.LastActive.Load())) / time.Second
+	age := now.Sub(s.Created) / time.Second
+	b = append(b, "id="...)
+	b = strconv.AppendInt(b, s.ID, 10)
+	b = append(b, " addr="...)
+	b = append(b, s.Addr...)
+	b = append(b, " laddr="...)
+	b = append(b, s.LocalAddr...)
+	b = append(b, " fd="...)
+	b = strconv.AppendInt(b, int64(ci.FD), 10)
+	b = append(b, " name="...)
+	b = append(b, name...)
+	b = append(b, " age="...)
+	b = strconv.AppendInt(b, int64(max(age, 0)), 10)
+	b = append(b, " idle="...)
+	b = strconv.AppendInt(b, int64(max(idle, 0)), 10)
+	b = append(b, " flags="...)
+	b = append(b, flags...)
+	b = append(b, " db="...)
+	b = append(b, db...)
+	b = append(b, " sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
+	b = append(b, lastCmd...)
+	b = append(b, " user="...)
+	b = append(b, defaultUser...)
+	b = append(b, " redir=-1 resp="...)
+	b = strconv.AppendInt(b, int64(resp), 10)
+	b = append(b, " lib-name="...)
+	b = append(b, libName...)
+	b = append(b, " lib-ver="...)
+	b = append(b, libVer...)
+	return b
+}
+
+// CLIENT KILL ip:port
+// CLIENT KILL [ID client-id] [TYPE NORMAL|MASTER|SLAVE|REPLICA|PUBSUB]
+// [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME YES|NO] [...]
+func cmdClientKill(c *Ctx) {
+	var addr, laddr *string
+	var id int64
+	typ, skipMe := -1, true
+	if len(c.Args) == 3 {
+		a := string(c.Args[2])
+		addr, skipMe = &a, false // the old form may kill the caller
+	} else {
+		for i := 2; i < len(c.Args); i += 2 {
+			if i+1 >= len(c.Args) {
+				c.Error(ErrSyntax)
+				return
+			}
+			val := string(c.Args[i+1])
+			switch {
+			case c.Is(i, "id"):
+				n, ok := c.Int(i + 1)
+				if !ok || n < 1 {
+					c.Error("ERR client-id should be greater than 0")
+					return
+				}
+				id = n
+			case c.Is(i, "type"):
+				if typ = clientType(c.Args[i+1]); typ == -1 {
+					c.Error(sanitize("ERR Unknown client type '" + val + "'"))
+					return
+				}
+			case c.Is(i, "addr"):
+				addr = &val
+			case c.Is(i, "laddr"):
+				laddr = &val
+			case c.Is(i, "user"):
+				if val != defaultUser {
+					c.Error(sanitize("ERR No such user '" + val + "'"))
+					return
+				}
+			case c.Is(i, "skipme"):
+				switch {
+				case strings.EqualFold(val, "yes"):
+					skipMe = true
+				case strings.EqualFold(val, "no"):
+					skipMe = false
+				default:
+					c.Error(ErrSyntax)
+					return
+				}
+			default:
+				c.Error(ErrSyntax)
+				return
+			}
+		}
+	}
+	killed, self := 0, false
+	for _, ci := range clients(c.Env) {
+		s := ci.Session
+		switch {
+		case addr != nil && s.Addr != *addr,
+			laddr != nil && s.LocalAddr != *laddr,
+			typ != -1 && typeOfClient(s) != typ,
+			id != 0 && s.ID != id,
+			s == c.S && skipMe:
+			continue
+		}
+		if s == c.S {
+			self = true
+			killed++
+		} else if c.Env.Host.KillClient(s.ID) {
+			killed++
+		}
+	}
+	if len(c.Args) == 3 {
+		if killed == 0 {
+			c.Error("ERR No such client")
+		} else {
+			c.W.OK()
+		}
+	} else {
+		c.W.Int(int64(killed))
+	}
+	if self {
+		c.S.Closing = true
+	}
 }

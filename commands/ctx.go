@@ -32,6 +32,8 @@ type Session struct {
 	lastCmd string
 	// LastActive is the Unix nanosecond time of the last command.
 	LastActive atomic.Int64
+	// NoEvict and NoTouch are set by CLIENT NO-EVICT and CLIENT NO-TOUCH.
+	NoEvict, NoTouch atomic.Bool
 }
 
 // NewSession returns the state of a new connection.
@@ -76,10 +78,13 @@ func (s *Session) noteCommand(name string) {
 	s.LastActive.Store(time.Now().UnixNano())
 }
 
-// Select makes name the current namespace.
+// Select makes name the current namespace. It holds mu because CLIENT
+// LIST reads DB from other connections.
 func (s *Session) Select(name string, index int) {
+	s.mu.Lock()
 	s.DB = name
 	s.DBIndex = index
+	s.mu.Unlock()
 }
 
 // Env is what every command runs against.

@@ -51,8 +51,8 @@ func batchable(c *Command) bool {
 	return c.Flags&(Write|ReadOnly) != 0 && c.Flags&(Exclusive|NoTx) == 0
 }
 
-// check finds the command and validates its arity, replying with Redis's
-// error if either fails.
+// check finds the command, validates its arity and that the client may run
+// it before authenticating, replying with Redis's error if any fails.
 func (e *Env) check(s *Session, w *Writer, args [][]byte) (*Command, bool) {
 	cmd := e.Table.Lookup(args[0])
 	if cmd == nil {
@@ -65,6 +65,17 @@ func (e *Env) check(s *Session, w *Writer, args [][]byte) (*Command, bool) {
 		e.Stats.RejectedCalls.Add(1)
 		e.Stats.ErrorReplies.Add(1)
 		w.Error(ArityError(cmd.Name))
+		return nil, false
+	}
+	if e.AuthRequired(s, cmd) {
+		// Redis reports a bad subcommand before asking for a password.
+		msg := subcommandError(cmd, args)
+		if msg == "" {
+			msg = ErrNoAuth
+		}
+		e.Stats.RejectedCalls.Add(1)
+		e.Stats.ErrorReplies.Add(1)
+		w.Error(msg)
 		return nil, false
 	}
 	return cmd, true

@@ -2,10 +2,8 @@ package engine
 
 import (
 	"hash/maphash"
-	"runtime"
 	"strings"
 	"sync"
-	"weak"
 )
 
 // SCAN cursors.
@@ -180,22 +178,10 @@ func (t *CursorTable) remove(e *cursorEntry) {
 	t.bytes -= e.cost()
 }
 
-// cursorTables holds each store's cursor table. It is keyed by a weak
-// pointer so the table needs no field in Store and goes away with the
-// store it belongs to.
-var cursorTables sync.Map // weak.Pointer[Store] -> *CursorTable
-
 // Cursors is the store's SCAN cursor table, made on first use.
 func (s *Store) Cursors() *CursorTable {
-	wp := weak.Make(s)
-	if t, ok := cursorTables.Load(wp); ok {
-		return t.(*CursorTable)
-	}
-	t, loaded := cursorTables.LoadOrStore(wp, NewCursorTable(cursorMaxEntries, cursorMaxBytes))
-	if !loaded {
-		runtime.AddCleanup(s, func(wp weak.Pointer[Store]) { cursorTables.Delete(wp) }, wp)
-	}
-	return t.(*CursorTable)
+	s.cursorsOnce.Do(func() { s.cursors = NewCursorTable(cursorMaxEntries, cursorMaxBytes) })
+	return s.cursors
 }
 
 // ScanCursor is one step of a cursor iteration over namespace ns, as SCAN

@@ -119,6 +119,9 @@ type Store struct {
 	Stats   Stats
 	started time.Time
 	onTouch func([]Touched)
+
+	cursorsOnce sync.Once
+	cursors     *CursorTable
 }
 
 // Open opens (or creates) the store in cfg.Dir and loads every namespace.

@@ -224,13 +224,25 @@ func (tx *Tx) part(name string, create bool) (*txPart, error) {
 	}
 	var ns *Namespace
 	var err error
-	if create {
+	switch {
+	case create:
 		ns, err = tx.s.create(name)
 		if err != nil {
 			return nil, err
 		}
-	} else if ns = tx.s.lookup(name); ns == nil {
-		return nil, nil
+	case tx.writable:
+		// A writable transaction reads a missing namespace under that
+		// namespace's lock too, or two INCRs on a namespace's first key
+		// would both read "missing". So it creates the namespace; if the
+		// cap or the name forbids that, the namespace reads as empty and
+		// any write to it fails.
+		if ns, err = tx.s.create(name); err != nil {
+			return nil, nil
+		}
+	default:
+		if ns = tx.s.lookup(name); ns == nil {
+			return nil, nil
+		}
 	}
 	if len(tx.parts) > 0 && !tx.exclusive {
 		return nil, ErrCrossNamespace

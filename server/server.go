@@ -27,6 +27,8 @@ const (
 
 // Server is a running durastore.
 type Server struct {
+	// cfgMu guards cfg, which CONFIG SET changes while clients run.
+	cfgMu sync.RWMutex
 	cfg   Config
 	log   *slog.Logger
 	store *engine.Store
@@ -39,6 +41,12 @@ type Server struct {
 	clients map[int64]*client
 	nextID  atomic.Int64
 	started time.Time
+
+	// For INFO, HELLO and LASTSAVE (see host.go).
+	runID, replID string
+	totalConns    atomic.Int64
+	rejectedConns atomic.Int64
+	lastSave      atomic.Int64 // Unix seconds
 
 	// gate lets shutdown wait for commands in flight: every batch holds it
 	// shared; shutdown takes it alone.
@@ -53,6 +61,7 @@ type Server struct {
 type client struct {
 	sess *commands.Session
 	conn redcon.Conn
+	fd   int // the socket's descriptor, for CLIENT LIST
 	w    commands.Writer
 	cmds [][][]byte
 }
@@ -87,7 +96,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		clients:  map[int64]*client{},
 		started:  time.Now(),
 		shutdown: make(chan struct{}),
+		runID:    randomHex40(),
+		replID:   randomHex40(),
 	}
+	s.lastSave.Store(s.started.Unix())
 	s.env = &commands.Env{Store: store, Host: s, Table: commands.Default}
 	return s, nil
 }
@@ -166,7 +178,11 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	s.mu.Lock()
 	n := len(s.clients)
 	s.mu.Unlock()
-	if s.cfg.MaxClients > 0 && n >= s.cfg.MaxClients {
+	s.cfgMu.RLock()
+	maxClients, requirePass := s.cfg.MaxClients, s.cfg.RequirePass
+	s.cfgMu.RUnlock()
+	if maxClients > 0 && n >= maxClients {
+		s.rejectedConns.Add(1)
 		nc := conn.(interface{ NetConn() net.Conn }).NetConn()
 		nc.SetWriteDeadline(time.Now().Add(time.Second))
 		nc.Write([]byte("-ERR max number of clients reached\r\n"))
@@ -177,9 +193,10 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	if nc, ok := conn.(interface{ NetConn() net.Conn }); ok {
 		laddr = nc.NetConn().LocalAddr().String()
 	}
-	cl := &client{sess: commands.NewSession(id, conn.RemoteAddr(), laddr), conn: conn}
+	cl := &client{sess: commands.NewSession(id, conn.RemoteAddr(), laddr), conn: conn, fd: connFD(conn)}
 	cl.w.RESP = 2
-	cl.sess.Authed = s.cfg.RequirePass == ""
+	cl.sess.Authed = requirePass == ""
+	s.totalConns.Add(1)
 	conn.SetContext(cl)
 	s.mu.Lock()
 	s.clients[id] = cl

@@ -44,7 +44,7 @@ func TestNamespaceIsolation(t *testing.T) {
 // system unvalidated are refused and create nothing.
 func TestSelectErrors(t *testing.T) {
 	x := newDiff(t, nil, nil)
-	for _, arg := range []string{"16", "-1", "99999999999999999999", "1.5", "007", "", " 1", "+1"} {
+	for _, arg := range []string{"16", "-1", "99999999999999999999", "99999999999", "-2147483649", "2147483647", "1.5", "007", "", " 1", "+1"} {
 		x.Do(t, "SELECT", arg)
 	}
 	x.Do(t, "SELECT")

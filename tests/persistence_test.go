@@ -55,7 +55,7 @@ func TestRestartKeepsDataAndTTLs(t *testing.T) {
 				c = p.Dial(t)
 				expectReply(t, c, "$5\r\nvalue\r\n", "GET", "plain")
 				expectReply(t, c, "$2\r\n42\r\n", "GET", "counter")
-				expectReply(t, c, "$8\r\na\x00b\r\nc\r\n", "GET", "bin")
+				expectReply(t, c, "$6\r\na\x00b\r\nc\r\n", "GET", "bin")
 				expectReply(t, c, "$-1\r\n", "GET", "deleted")
 				ttlAfter := pttl(t, c, "ttl")
 				if ttlAfter > ttlBefore || ttlAfter < ttlBefore-elapsed-2000 {

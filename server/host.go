@@ -1,0 +1,166 @@
+package server
+
+// The server's side of commands.Host: what INFO, HELLO, AUTH, CLIENT,
+// CONFIG, LASTSAVE and SHUTDOWN ask of the server.
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"os"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/tidwall/redcon"
+
+	"durastore/commands"
+)
+
+var _ commands.Host = (*Server)(nil)
+
+// randomHex40 returns 40 random hex characters, like Redis's run_id.
+func randomHex40() string {
+	var b [20]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// connFD returns the descriptor of a connection's socket, -1 if unknown.
+func connFD(conn redcon.Conn) int {
+	nc, ok := conn.(interface{ NetConn() net.Conn })
+	if !ok {
+		return -1
+	}
+	sc, ok := nc.NetConn().(syscall.Conn)
+	if !ok {
+		return -1
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	fd := -1
+	raw.Control(func(d uintptr) { fd = int(d) })
+	return fd
+}
+
+// ServerInfo describes the server for INFO and HELLO.
+func (s *Server) ServerInfo() commands.ServerInfo {
+	exe, _ := os.Executable()
+	s.cfgMu.RLock()
+	port, file := s.cfg.Port, s.cfg.ConfigFile
+	s.cfgMu.RUnlock()
+	if len(s.addrs) > 0 {
+		if ta, ok := s.addrs[0].(*net.TCPAddr); ok {
+			port = ta.Port
+		}
+	}
+	return commands.ServerInfo{
+		Version:             Version,
+		RedisVersion:        RedisVersion,
+		RunID:               s.runID,
+		ReplID:              s.replID,
+		Port:                port,
+		Executable:          exe,
+		ConfigFile:          file,
+		Started:             s.started,
+		LastSave:            time.Unix(s.lastSave.Load(), 0),
+		TotalConnections:    s.totalConns.Load(),
+		RejectedConnections: s.rejectedConns.Load(),
+	}
+}
+
+// RequirePass is the configured password.
+func (s *Server) RequirePass() string {
+	s.cfgMu.RLock()
+	defer s.cfgMu.RUnlock()
+	return s.cfg.RequirePass
+}
+
+// Clients lists the open connections by ID.
+func (s *Server) Clients() []commands.ClientInfo {
+	s.mu.Lock()
+	out := make([]commands.ClientInfo, 0, len(s.clients))
+	for _, cl := range s.clients {
+		out = append(out, commands.ClientInfo{Session: cl.sess, FD: cl.fd})
+	}
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Session.ID < out[j].Session.ID })
+	return out
+}
+
+// KillClient closes another client's connection. The client leaves the
+// list at once, as in Redis; its goroutine notices the closed socket and
+// finishes.
+func (s *Server) KillClient(id int64) bool {
+	s.mu.Lock()
+	cl, ok := s.clients[id]
+	if ok {
+		delete(s.clients, id)
+	}
+	s.mu.Unlock()
+	if !ok {
+		return false
+	}
+	if nc, ok := cl.conn.(interface{ NetConn() net.Conn }); ok {
+		nc.NetConn().Close()
+	} else {
+		cl.conn.Close()
+	}
+	return true
+}
+
+// ConfigGet implements CONFIG GET's matching.
+func (s *Server) ConfigGet(pattern string) [][2]string {
+	s.cfgMu.RLock()
+	defer s.cfgMu.RUnlock()
+	return s.cfg.Match(pattern)
+}
+
+// ConfigValue returns one parameter's value.
+func (s *Server) ConfigValue(name string) string {
+	s.cfgMu.RLock()
+	defer s.cfgMu.RUnlock()
+	v, _ := s.cfg.Get(name)
+	return v
+}
+
+// ConfigSet implements CONFIG SET and applies what can change at run
+// time: the idle timeout of new connections, maxclients and requirepass
+// (read at each accept and command). Parameters the engine reads only when
+// it opens (appendfsync, hz, auto-aof-rewrite-*) are stored and take
+// effect at the next start.
+func (s *Server) ConfigSet(pairs [][2]string) error {
+	s.cfgMu.Lock()
+	err := s.cfg.SetRuntime(pairs)
+	timeout := s.cfg.Timeout
+	s.cfgMu.Unlock()
+	if err != nil {
+		return err
+	}
+	for _, rs := range s.listeners {
+		rs.SetIdleClose(time.Duration(timeout) * time.Second)
+	}
+	return nil
+}
+
+// ConfigRewrite implements CONFIG REWRITE.
+func (s *Server) ConfigRewrite() error {
+	s.cfgMu.Lock()
+	defer s.cfgMu.Unlock()
+	return s.cfg.Rewrite()
+}
+
+// ResetStats zeroes the server's counters.
+func (s *Server) ResetStats() {
+	s.totalConns.Store(0)
+	s.rejectedConns.Store(0)
+}
+
+// Saved records a completed save for LASTSAVE.
+func (s *Server) Saved(t time.Time) { s.lastSave.Store(t.Unix()) }
+
+// RequestShutdown (SHUTDOWN) stops the server once the running batch, which
+// holds the gate Shutdown waits for, is done; Done is closed then.
+func (s *Server) RequestShutdown() { go s.Shutdown() }
