@@ -27,6 +27,9 @@ fi
 if command -v systemctl >/dev/null 2>&1; then
 	systemctl stop redis-server >/dev/null 2>&1 || true
 fi
+if command -v service >/dev/null 2>&1; then
+	service redis-server stop >/dev/null 2>&1 || true
+fi
 
 echo "== gofmt"
 unformatted="$(gofmt -l .)"
