@@ -107,9 +107,12 @@ func (e *Env) runBatch(s *Session, w *Writer, cmds [][][]byte, write bool) {
 	start := len(w.B)
 	defer e.recoverPanic(w, start, len(cmds), nil)
 	fn := func(tx *engine.Tx) error {
+		// One Ctx serves the whole batch: one allocation, not one per
+		// command.
+		c := &Ctx{Env: e, S: s, W: w, Tx: tx}
 		for _, args := range cmds {
-			cmd := e.Table.Lookup(args[0])
-			e.call(&Ctx{Env: e, S: s, Args: args, W: w, Cmd: cmd, Tx: tx})
+			c.Args, c.Cmd = args, e.Table.Lookup(args[0])
+			e.call(c)
 		}
 		return nil
 	}
@@ -118,7 +121,16 @@ func (e *Env) runBatch(s *Session, w *Writer, cmds [][][]byte, write bool) {
 	case len(cmds) == 1 && e.Table.Lookup(cmds[0][0]).Flags&Exclusive != 0:
 		err = e.Store.Exclusive(fn)
 	case write:
-		err = e.Store.Update(fn)
+		// Concurrent clients' write batches on one namespace may share
+		// one engine transaction (one commit, one fsync). If another
+		// client's command spoiled the shared one, ours is run again.
+		for {
+			err = e.Store.UpdateShared(s.DB, fn)
+			if err != engine.ErrRetry {
+				break
+			}
+			w.B = w.B[:start]
+		}
 	default:
 		err = e.Store.View(fn)
 	}

@@ -259,6 +259,13 @@ func cmdSet(c *Ctx) {
 		return
 	}
 	key := c.Str(1)
+	if flags&(setNX|setXX|setGet|setKeepTTL) == 0 {
+		// Plain SET needs nothing of the old value: one tree descent.
+		if setValue(c, key, engine.Value{Type: engine.TypeString, Data: c.Str(2), ExpireAt: expireAt}) {
+			c.W.OK()
+		}
+		return
+	}
 	old, found, err := c.Tx.Get(c.S.DB, key)
 	if err != nil {
 		c.Error("ERR " + err.Error())

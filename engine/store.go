@@ -122,6 +122,8 @@ type Store struct {
 
 	cursorsOnce sync.Once
 	cursors     *CursorTable
+
+	combiners sync.Map // namespace name -> *combiner
 }
 
 // Open opens (or creates) the store in cfg.Dir and loads every namespace.

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/tidwall/buntdb"
@@ -18,6 +19,7 @@ type Tx struct {
 	exclusive bool
 	now       int64
 	parts     []txPart
+	inline    [1]txPart // backing for parts in the common one-namespace case
 	touched   []Touched
 	expired   int64
 	dirty     bool
@@ -72,6 +74,8 @@ func (s *Store) Exclusive(fn func(tx *Tx) error) error {
 	return s.run(true, true, fn)
 }
 
+var txPool = sync.Pool{New: func() any { return new(Tx) }}
+
 // ErrRollback makes a transaction function roll back without reporting an
 // error to the caller of Update.
 var ErrRollback = errors.New("rollback")
@@ -82,15 +86,19 @@ func (s *Store) run(writable, exclusive bool, fn func(tx *Tx) error) (err error)
 	} else {
 		s.world.RLock()
 	}
-	tx := Tx{s: s, writable: writable, exclusive: exclusive, now: time.Now().UnixMilli()}
+	tx := txPool.Get().(*Tx)
+	*tx = Tx{s: s, writable: writable, exclusive: exclusive, now: time.Now().UnixMilli()}
+	tx.parts = tx.inline[:0]
 	defer func() {
 		if r := recover(); r != nil {
 			tx.rollback()
 			s.unlockWorld(exclusive)
 			panic(r)
 		}
+		*tx = Tx{}
+		txPool.Put(tx)
 	}()
-	err = fn(&tx)
+	err = fn(tx)
 	if err != nil {
 		tx.rollback()
 		s.unlockWorld(exclusive)

@@ -82,6 +82,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logger.Info("signal received, shutting down", "signal", sig.String())
 	case <-srv.Done():
 	}
+	// DURASTORE_HEAPPROFILE=file writes a heap profile at shutdown.
+	if path := os.Getenv("DURASTORE_HEAPPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	if err := srv.Shutdown(); err != nil {
 		logger.Error("shutdown", "err", err)
 		return 1
