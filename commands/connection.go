@@ -2,8 +2,10 @@ package commands
 
 import (
 	"crypto/subtle"
+	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,6 +26,8 @@ var connectionCommands = []*Command{
 		Group: "connection", Since: "6.0.0", Summary: "Handshake with Redis", Handler: cmdHello},
 	{Name: "auth", Arity: -2, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy | NoTx, Categories: []string{"fast", "connection"},
 		Group: "connection", Since: "1.0.0", Summary: "Authenticate to the server", Handler: cmdAuth},
+	{Name: "reset", Arity: 1, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy | NoTx, Categories: []string{"fast", "connection"},
+		Group: "connection", Since: "6.2.0", Summary: "Reset the connection", Handler: cmdReset},
 	{Name: "client", Arity: -2, Flags: NoTx, Categories: []string{"slow"},
 		Group: "connection", Since: "2.4.0", Summary: "A container for client connection commands", Handler: dispatchSubcommand,
 		Subcommands: clientSubcommands},
@@ -36,6 +40,10 @@ var clientAdmin = []string{"admin", "slow", "dangerous", "connection"}
 var clientConn = []string{"slow", "connection"}
 
 var clientSubcommands = []*Command{
+	{Name: "client|caching", Arity: 3, Flags: clientFlags, Categories: clientConn,
+		Group: "connection", Since: "6.0.0", Summary: "Instruct the server about tracking or not keys in the next request", Handler: cmdClientCaching},
+	{Name: "client|getredir", Arity: 2, Flags: clientFlags, Categories: clientConn,
+		Group: "connection", Since: "6.0.0", Summary: "Get tracking notifications redirection client ID if any", Handler: cmdClientGetRedir},
 	{Name: "client|getname", Arity: 2, Flags: clientFlags, Categories: clientConn,
 		Group: "connection", Since: "2.6.9", Summary: "Get the current connection name", Handler: cmdClientGetName},
 	{Name: "client|help", Arity: 2, Flags: Loading | Stale | NoTx, Categories: clientConn,
@@ -50,6 +58,18 @@ var clientSubcommands = []*Command{
 		Group: "connection", Since: "2.4.0", Summary: "Get the list of client connections", Handler: cmdClientList},
 	{Name: "client|no-evict", Arity: 3, Flags: Admin | clientFlags, Categories: clientAdmin,
 		Group: "connection", Since: "7.0.0", Summary: "Set client eviction mode for the current connection", Handler: cmdClientNoEvict},
+	{Name: "client|pause", Arity: -3, Flags: Admin | clientFlags, Categories: clientAdmin,
+		Group: "connection", Since: "2.9.50", Summary: "Stop processing commands from clients for some time", Handler: cmdClientPause},
+	{Name: "client|reply", Arity: 3, Flags: clientFlags, Categories: clientConn,
+		Group: "connection", Since: "3.2.0", Summary: "Instruct the server whether to reply to commands", Handler: cmdClientReply},
+	{Name: "client|tracking", Arity: -3, Flags: clientFlags, Categories: clientConn,
+		Group: "connection", Since: "6.0.0", Summary: "Enable or disable server assisted client side caching support", Handler: cmdClientTracking},
+	{Name: "client|trackinginfo", Arity: 2, Flags: clientFlags, Categories: clientConn,
+		Group: "connection", Since: "6.2.0", Summary: "Return information about server assisted client side caching for the current connection", Handler: cmdClientTrackingInfo},
+	{Name: "client|unblock", Arity: -3, Flags: Admin | clientFlags, Categories: clientAdmin,
+		Group: "connection", Since: "5.0.0", Summary: "Unblock a client blocked in a blocking command from a different connection", Handler: cmdClientUnblock},
+	{Name: "client|unpause", Arity: 2, Flags: Admin | clientFlags, Categories: clientAdmin,
+		Group: "connection", Since: "6.2.0", Summary: "Resume processing of clients that were paused", Handler: cmdClientUnpause},
 	{Name: "client|no-touch", Arity: 3, Flags: clientFlags, Categories: clientConn,
 		Group: "connection", Since: "7.2.0", Summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", Handler: cmdClientNoTouch},
 	{Name: "client|setinfo", Arity: 4, Flags: clientFlags, Categories: clientConn,
@@ -61,6 +81,17 @@ var clientSubcommands = []*Command{
 // PING [message]
 // https://redis.io/commands/ping/
 func cmdPing(c *Ctx) {
+	if c.S.ext.subscribed() && c.W.RESP == 2 {
+		// In RESP2 pub/sub mode, as Redis: *2 pong <message or "">.
+		c.W.Array(2)
+		c.W.BulkString("pong")
+		if len(c.Args) == 1 {
+			c.W.BulkString("")
+		} else {
+			c.W.Bulk(c.Args[1])
+		}
+		return
+	}
 	switch len(c.Args) {
 	case 1:
 		c.W.Simple("PONG")
@@ -375,9 +406,14 @@ func clientOnOff(c *Ctx, flag *atomic.Bool) {
 	c.W.OK()
 }
 
-// CLIENT HELP
+// CLIENT HELP: Redis 7.0's text, with the 7.2 lines for what we have of
+// 7.2 (ID filters, SETINFO, NO-TOUCH).
 func cmdClientHelp(c *Ctx) {
 	replyHelp(c, []string{
+		"CACHING (YES|NO)",
+		"    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+		"GETREDIR",
+		"    Return the client ID we are redirecting to when tracking is enabled.",
 		"GETNAME",
 		"    Return the name of the current connection.",
 		"ID",
@@ -406,12 +442,25 @@ func cmdClientHelp(c *Ctx) {
 		"      Return clients of specified type.",
 		"    * ID <client-id> [<client-id> ...]",
 		"      Return clients with the given IDs.",
+		"UNPAUSE",
+		"    Stop the current client pause, resuming traffic.",
+		"PAUSE <timeout> [WRITE|ALL]",
+		"    Suspend all, or just write, clients for <timeout> milliseconds.",
+		"REPLY (ON|OFF|SKIP)",
+		"    Control the replies sent to the current connection.",
 		"SETNAME <name>",
 		"    Assign the name <name> to the current connection.",
 		"SETINFO <option> <value>",
 		"    Set client meta attr. Options are:",
 		"    * LIB-NAME: the client lib name.",
 		"    * LIB-VER: the client lib version.",
+		"UNBLOCK <clientid> [TIMEOUT|ERROR]",
+		"    Unblock the specified blocked client.",
+		"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+		"         [OPTIN] [OPTOUT] [NOLOOP]",
+		"    Control server assisted client side caching.",
+		"TRACKINGINFO",
+		"    Report tracking status for the current connection.",
 		"NO-EVICT (ON|OFF)",
 		"    Protect current client connection from eviction.",
 		"NO-TOUCH (ON|OFF)",
@@ -441,9 +490,14 @@ func clientType(name []byte) int {
 	return -1
 }
 
-// typeOfClient tells a connection's type. Until pub/sub and replication
-// exist every connection is a normal one.
-func typeOfClient(*Session) int { return clientNormal }
+// typeOfClient tells a connection's type: pub/sub once it has a
+// subscription, normal otherwise (there is no replication).
+func typeOfClient(s *Session) int {
+	if s.ext.subscribed() {
+		return clientPubSub
+	}
+	return clientNormal
+}
 
 // clients lists the open connections, oldest first.
 func clients(e *Env) []ClientInfo {
@@ -524,6 +578,23 @@ func appendClientInfo(b []byte, ci ClientInfo, now time.Time) []byte {
 		lastCmd = "NULL"
 	}
 	flags := ""
+	x := &s.ext
+	trk := x.trk.Load()
+	if x.monitor.Load() {
+		flags += "O"
+	}
+	if x.subscribed() {
+		flags += "P"
+	}
+	if trk&trkOn != 0 {
+		flags += "t"
+	}
+	if trk&trkBrokenRedir != 0 {
+		flags += "R"
+	}
+	if trk&trkBcast != 0 {
+		flags += "B"
+	}
 	if s.NoEvict.Load() {
 		flags += "e"
 	}
@@ -553,11 +624,23 @@ func appendClientInfo(b []byte, ci ClientInfo, now time.Time) []byte {
 	b = append(b, flags...)
 	b = append(b, " db="...)
 	b = append(b, db...)
-	b = append(b, " sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
+	b = append(b, " sub="...)
+	b = strconv.AppendInt(b, int64(x.nsub.Load()), 10)
+	b = append(b, " psub="...)
+	b = strconv.AppendInt(b, int64(x.npsub.Load()), 10)
+	b = append(b, " ssub="...)
+	b = strconv.AppendInt(b, int64(x.nssub.Load()), 10)
+	b = append(b, " multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
 	b = append(b, lastCmd...)
 	b = append(b, " user="...)
 	b = append(b, defaultUser...)
-	b = append(b, " redir=-1 resp="...)
+	b = append(b, " redir="...)
+	redir := int64(-1)
+	if trk&trkOn != 0 {
+		redir = x.redirect.Load()
+	}
+	b = strconv.AppendInt(b, redir, 10)
+	b = append(b, " resp="...)
 	b = strconv.AppendInt(b, int64(resp), 10)
 	b = append(b, " lib-name="...)
 	b = append(b, libName...)
@@ -652,3 +735,249 @@ func cmdClientKill(c *Ctx) {
 		c.S.Closing = true
 	}
 }
+
+// ---------------------------------------------------------------------------
+// RESET, CLIENT REPLY, PAUSE, UNPAUSE, UNBLOCK
+
+// RESET
+// https://redis.io/commands/reset/
+//
+// As Redis 7.0's clearClientConnectionState: tracking off, database 0,
+// RESP2, back to the default user (unauthenticated when a password is
+// set), no transaction or WATCHed keys, no subscriptions, no name, replies
+// on.
+func cmdReset(c *Ctx) {
+	s := c.S
+	c.Env.disableTracking(s)
+	name, index, _ := ResolveNamespace(c.Env.Store, "0")
+	s.Select(name, index)
+	s.mu.Lock()
+	s.RESP = 2
+	s.name = ""
+	s.mu.Unlock()
+	c.W.RESP = 2
+	s.Authed = requirePass(c.Env) == ""
+	c.Env.resetTransaction(s)
+	c.Env.unsubscribeAll(s)
+	c.Env.stopMonitor(s)
+	s.ext.replyOff, s.ext.skipNext, s.ext.skipThis = false, false, false
+	c.W.Simple("RESET")
+}
+
+// resetTransaction discards the MULTI queue and the WATCHed keys of s, as
+// Redis's discardTransaction. SessionClosed (multi.go) does exactly that
+// for a closed connection.
+func (e *Env) resetTransaction(s *Session) { e.SessionClosed(s) }
+
+// CLIENT REPLY ON|OFF|SKIP
+// https://redis.io/commands/client-reply/
+//
+// OFF and SKIP have no reply of their own; the suppression is applied by
+// endReply after each command.
+func cmdClientReply(c *Ctx) {
+	x := &c.S.ext
+	switch {
+	case c.Is(2, "on"):
+		x.replyOff, x.skipThis = false, false
+		c.W.OK()
+	case c.Is(2, "off"):
+		x.replyOff = true
+	case c.Is(2, "skip"):
+		if !x.replyOff {
+			x.skipNext = true
+		}
+	default:
+		c.Error(ErrSyntax)
+	}
+}
+
+// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]
+// https://redis.io/commands/client-unblock/
+//
+// No command blocks yet, so no client is ever unblocked.
+func cmdClientUnblock(c *Ctx) {
+	if len(c.Args) > 4 {
+		c.Error(sanitize("ERR unknown subcommand or wrong number of arguments for '" + truncate128(c.Args[1]) + "'. Try CLIENT HELP."))
+		return
+	}
+	if len(c.Args) == 4 && !c.Is(3, "timeout") && !c.Is(3, "error") {
+		c.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+		return
+	}
+	if _, ok := c.Int(2); !ok {
+		c.Error(ErrNotInt)
+		return
+	}
+	c.W.Int(0)
+}
+
+// Kinds of CLIENT PAUSE, in increasing strength.
+const (
+	pauseNone = iota
+	pauseWrite
+	pauseAll
+)
+
+// pauseState is CLIENT PAUSE: commands (all, or only those that write)
+// wait until the pause ends. Its zero value is "not paused".
+type pauseState struct {
+	active atomic.Bool // dispatch's fast path
+
+	mu    sync.Mutex
+	kind  int
+	end   time.Time
+	done  chan struct{} // closed when the pause ends
+	timer *time.Timer
+}
+
+// start pauses clients until end; a pause already running keeps the
+// stronger kind and the later end, as Redis's pauseClients.
+func (p *pauseState) start(kind int, end time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !time.Now().Before(end) {
+		return
+	}
+	if p.kind == pauseNone {
+		p.kind, p.end, p.done = kind, end, make(chan struct{})
+	} else {
+		p.kind = max(p.kind, kind)
+		if end.After(p.end) {
+			p.end = end
+		}
+		p.timer.Stop()
+	}
+	p.timer = time.AfterFunc(time.Until(p.end), p.stop)
+	p.active.Store(true)
+}
+
+// stop ends the pause, if any, and lets the waiting commands run.
+func (p *pauseState) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.kind == pauseNone {
+		return
+	}
+	p.timer.Stop()
+	p.kind = pauseNone
+	close(p.done)
+	p.active.Store(false)
+}
+
+// wait holds a command back while a pause applies to it.
+func (p *pauseState) wait(t *Table, s *Session, cmd *Command, args [][]byte) {
+	for {
+		p.mu.Lock()
+		kind, done := p.kind, p.done
+		p.mu.Unlock()
+		if kind == pauseNone || (kind == pauseWrite && !mayWrite(t, s, cmd, args)) {
+			return
+		}
+		<-done
+	}
+}
+
+// mayWrite reports whether a command is held by CLIENT PAUSE WRITE: it
+// writes or may be replicated (PUBLISH, EVAL...), or it is the EXEC of a
+// transaction holding such a command.
+func mayWrite(t *Table, s *Session, cmd *Command, args [][]byte) bool {
+	flagsOf := func(cmd *Command, args [][]byte) Flags {
+		if len(cmd.Subcommands) > 0 && len(args) > 1 {
+			if sub := cmd.Subcommand(args[1]); sub != nil {
+				return sub.Flags
+			}
+		}
+		return cmd.Flags
+	}
+	if flagsOf(cmd, args)&(Write|MayReplicate) != 0 {
+		return true
+	}
+	if cmd.Name == "exec" && s.Multi != nil {
+		for _, q := range s.Multi.cmds {
+			if qc := t.Lookup(q[0]); qc != nil && flagsOf(qc, q)&(Write|MayReplicate) != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ReleasePause ends any CLIENT PAUSE; the server calls it when it shuts
+// down, so paused commands finish.
+func (e *Env) ReleasePause() { e.ext.pause.stop() }
+
+// CLIENT PAUSE timeout [WRITE|ALL]
+// https://redis.io/commands/client-pause/
+func cmdClientPause(c *Ctx) {
+	if len(c.Args) > 4 {
+		c.Error(sanitize("ERR unknown subcommand or wrong number of arguments for '" + truncate128(c.Args[1]) + "'. Try CLIENT HELP."))
+		return
+	}
+	kind := pauseAll
+	if len(c.Args) == 4 {
+		switch {
+		case c.Is(3, "write"):
+			kind = pauseWrite
+		case c.Is(3, "all"):
+		default:
+			c.Error("ERR CLIENT PAUSE mode must be WRITE or ALL")
+			return
+		}
+	}
+	ms, ok := c.Int(2)
+	if !ok {
+		c.Error("ERR timeout is not an integer or out of range")
+		return
+	}
+	if ms < 0 {
+		c.Error("ERR timeout is negative")
+		return
+	}
+	// A timeout so large that Redis's end time overflows is no pause.
+	if now := time.Now().UnixMilli(); ms > 0 && ms <= math.MaxInt64-now {
+		c.Env.ext.pause.start(kind, time.Now().Add(time.Duration(min(ms, math.MaxInt64/int64(time.Millisecond)))*time.Millisecond))
+	}
+	c.W.OK()
+}
+
+// CLIENT UNPAUSE
+// https://redis.io/commands/client-unpause/
+func cmdClientUnpause(c *Ctx) {
+	c.Env.ext.pause.stop()
+	c.W.OK()
+}
+
+// admit is dispatch's hook for a command that passed its checks, before it
+// runs or is queued by MULTI: a RESP2 connection in pub/sub mode may only
+// run the pub/sub commands, PING, QUIT and RESET, and CLIENT PAUSE holds
+// commands back while it lasts. It replies with the error and returns
+// false when the command may not run.
+func (e *Env) admit(s *Session, w *Writer, cmd *Command, args [][]byte) bool {
+	if s.RESP == 2 && s.ext.subscribed() {
+		switch cmd.Name {
+		case "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe",
+			"psubscribe", "punsubscribe", "quit", "reset":
+		default:
+			if subcommandError(cmd, args) != "" {
+				break // dispatch replies with it
+			}
+			name := cmd.Name
+			if len(cmd.Subcommands) > 0 && len(args) > 1 {
+				name = cmd.Subcommand(args[1]).Name
+			}
+			e.Stats.RejectedCalls.Add(1)
+			e.Stats.ErrorReplies.Add(1)
+			w.Error(sanitize("ERR Can't execute '" + name + "': only (P|S)SUBSCRIBE / " +
+				"(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"))
+			return false
+		}
+	}
+	if e.ext.pause.active.Load() {
+		e.ext.pause.wait(e.Table, s, cmd, args)
+	}
+	return true
+}
+
+// Paused reports whether a CLIENT PAUSE is in force, in which case
+// dispatch admits commands one at a time.
+func (e *Env) paused() bool { return e.ext.pause.active.Load() }

@@ -34,6 +34,15 @@ type Session struct {
 	LastActive atomic.Int64
 	// NoEvict and NoTouch are set by CLIENT NO-EVICT and CLIENT NO-TOUCH.
 	NoEvict, NoTouch atomic.Bool
+
+	// Multi holds the commands queued since MULTI, nil outside a
+	// transaction; watch is the set of WATCHed keys (multi.go).
+	Multi *MultiState
+	watch *watchSet
+
+	// ext is the state of client tracking, pub/sub and CLIENT REPLY
+	// (tracking.go).
+	ext sessionExt
 }
 
 // NewSession returns the state of a new connection.
@@ -93,6 +102,15 @@ type Env struct {
 	Host  Host
 	Table *Table
 	Stats Stats
+
+	// watches maps WATCHed keys to their watchers (multi.go); scripts is
+	// the Lua scripting state (scripting.go). Both work from zero values.
+	watches watchRegistry
+	scripts scriptEnv
+
+	// ext holds client tracking, pub/sub, CLIENT PAUSE and the per-command
+	// statistics (tracking.go). It works from its zero value.
+	ext envExt
 }
 
 // Stats are counters kept by dispatch and handlers, reported by INFO.

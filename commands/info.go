@@ -1,10 +1,13 @@
 package commands
 
 import (
+	"math/bits"
 	"os"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -58,8 +61,8 @@ var infoSections = []infoSection{
 	{name: "replication", title: "Replication", byDefault: true, fn: infoReplication},
 	{name: "cpu", title: "CPU", byDefault: true, fn: infoCPU},
 	{name: "modules", alias: "module_list", title: "Modules", byDefault: true, fn: func(*Ctx, *strings.Builder) {}},
-	{name: "commandstats", title: "Commandstats", fn: func(*Ctx, *strings.Builder) {}},
-	{name: "errorstats", title: "Errorstats", byDefault: true, fn: func(*Ctx, *strings.Builder) {}},
+	{name: "commandstats", title: "Commandstats", fn: infoCommandStats},
+	{name: "errorstats", title: "Errorstats", byDefault: true, fn: infoErrorStats},
 	{name: "latencystats", title: "Latencystats", fn: func(*Ctx, *strings.Builder) {}},
 	{name: "cluster", title: "Cluster", byDefault: true, fn: func(_ *Ctx, b *strings.Builder) {
 		b.WriteString("cluster_enabled:0\r\n")
@@ -191,12 +194,9 @@ func infoClients(c *Ctx, b *strings.Builder) {
 	infoLine(b, "client_recent_max_input_buffer", "0")
 	infoLine(b, "client_recent_max_output_buffer", "0")
 	infoLine(b, "blocked_clients", "0")
-	infoLine(b, "tracking_clients", "0")
+	infoInt(b, "tracking_clients", c.Env.ext.track.clients.Load())
 	infoLine(b, "clients_in_timeout_table", "0")
 }
-
-// peakMemory is the highest used_memory INFO has seen in this process.
-var peakMemory atomic.Uint64
 
 // bytesToHuman formats a byte count as Redis's bytesToHuman: 1023B,
 // 1.00K, 2.50M ...
@@ -254,52 +254,9 @@ func ratio(a, b uint64) string {
 	return strconv.FormatFloat(float64(a)/float64(b), 'f', 2, 64)
 }
 
-func infoMemory(c *Ctx, b *strings.Builder) {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	used := ms.HeapAlloc
-	for {
-		p := peakMemory.Load()
-		if used <= p || peakMemory.CompareAndSwap(p, used) {
-			break
-		}
-	}
-	peak := max(peakMemory.Load(), used)
-	rss := rssBytes()
-	sys := systemMemory()
-	maxmem := uint64(configInt(c, "maxmemory"))
-	u := func(field string, v uint64) { infoLine(b, field, strconv.FormatUint(v, 10)) }
-	u("used_memory", used)
-	infoLine(b, "used_memory_human", bytesToHuman(used))
-	u("used_memory_rss", rss)
-	infoLine(b, "used_memory_rss_human", bytesToHuman(rss))
-	u("used_memory_peak", peak)
-	infoLine(b, "used_memory_peak_human", bytesToHuman(peak))
-	infoLine(b, "used_memory_peak_perc", strconv.FormatFloat(float64(used)*100/float64(max(peak, 1)), 'f', 2, 64)+"%")
-	u("allocator_allocated", ms.HeapAlloc)
-	u("allocator_active", ms.HeapInuse)
-	u("allocator_resident", ms.HeapSys-ms.HeapReleased)
-	u("total_system_memory", sys)
-	infoLine(b, "total_system_memory_human", bytesToHuman(sys))
-	u("maxmemory", maxmem)
-	infoLine(b, "maxmemory_human", bytesToHuman(maxmem))
-	infoLine(b, "maxmemory_policy", configValue(c, "maxmemory-policy"))
-	infoLine(b, "allocator_frag_ratio", ratio(ms.HeapInuse, ms.HeapAlloc))
-	u("allocator_frag_bytes", ms.HeapInuse-min(ms.HeapInuse, ms.HeapAlloc))
-	infoLine(b, "mem_fragmentation_ratio", ratio(rss, used))
-	infoInt(b, "mem_fragmentation_bytes", int64(rss)-int64(used))
-	infoLine(b, "mem_not_counted_for_evict", "0")
-	infoLine(b, "mem_replication_backlog", "0")
-	infoLine(b, "mem_total_replication_buffers", "0")
-	infoLine(b, "mem_clients_slaves", "0")
-	infoLine(b, "mem_clients_normal", "0")
-	infoLine(b, "mem_cluster_links", "0")
-	infoLine(b, "mem_aof_buffer", "0")
-	infoLine(b, "mem_allocator", "go-"+runtime.Version())
-	infoLine(b, "active_defrag_running", "0")
-	infoLine(b, "lazyfree_pending_objects", "0")
-	infoLine(b, "lazyfreed_objects", "0")
-}
+// infoMemory reports the engine's figures (memory.go): used_memory is the
+// one eviction compares with maxmemory.
+func infoMemory(c *Ctx, b *strings.Builder) { memoryInfo(c, b) }
 
 func okErr(ok bool) string {
 	if ok {
@@ -342,6 +299,8 @@ func infoPersistence(c *Ctx, b *strings.Builder) {
 	infoLine(b, "aof_last_cow_size", "0")
 	infoLine(b, "module_fork_in_progress", "0")
 	infoLine(b, "module_fork_last_cow_size", "0")
+	// Not a Redis field: the fsyncs appendfsync always has made.
+	infoInt(b, "aof_fsyncs", st.Fsyncs.Load())
 }
 
 func infoStats(c *Ctx, b *strings.Builder) {
@@ -354,25 +313,37 @@ func infoStats(c *Ctx, b *strings.Builder) {
 	}
 	infoInt(b, "total_connections_received", si.TotalConnections)
 	infoInt(b, "total_commands_processed", st.Commands.Load())
-	zero("instantaneous_ops_per_sec", "total_net_input_bytes", "total_net_output_bytes",
-		"total_net_repl_input_bytes", "total_net_repl_output_bytes")
-	for _, f := range []string{"instantaneous_input_kbps", "instantaneous_output_kbps",
-		"instantaneous_input_repl_kbps", "instantaneous_output_repl_kbps"} {
-		infoLine(b, f, "0.00")
-	}
+	cs := &c.Env.ext.stats
+	ops, in, out := cs.rates()
+	infoInt(b, "instantaneous_ops_per_sec", int64(ops))
+	infoInt(b, "total_net_input_bytes", cs.netIn.Load())
+	infoInt(b, "total_net_output_bytes", cs.netOut.Load())
+	zero("total_net_repl_input_bytes", "total_net_repl_output_bytes")
+	infoLine(b, "instantaneous_input_kbps", strconv.FormatFloat(in/1024, 'f', 2, 64))
+	infoLine(b, "instantaneous_output_kbps", strconv.FormatFloat(out/1024, 'f', 2, 64))
+	infoLine(b, "instantaneous_input_repl_kbps", "0.00")
+	infoLine(b, "instantaneous_output_repl_kbps", "0.00")
 	infoInt(b, "rejected_connections", si.RejectedConnections)
 	zero("sync_full", "sync_partial_ok", "sync_partial_err")
 	infoInt(b, "expired_keys", c.Env.Store.Stats.ExpiredKeys.Load())
 	infoLine(b, "expired_stale_perc", "0.00")
-	zero("expired_time_cap_reached_count", "expire_cycle_cpu_milliseconds", "evicted_keys",
-		"evicted_clients", "total_eviction_exceeded_time", "current_eviction_exceeded_time")
+	zero("expired_time_cap_reached_count", "expire_cycle_cpu_milliseconds")
+	infoInt(b, "evicted_keys", c.Env.Store.Stats.EvictedKeys.Load())
+	zero("evicted_clients", "total_eviction_exceeded_time", "current_eviction_exceeded_time")
 	infoInt(b, "keyspace_hits", st.KeyspaceHits.Load())
 	infoInt(b, "keyspace_misses", st.KeyspaceMiss.Load())
-	zero("pubsub_channels", "pubsub_patterns", "pubsubshard_channels", "latest_fork_usec",
-		"total_forks", "migrate_cached_sockets", "slave_expires_tracked_keys", "active_defrag_hits",
-		"active_defrag_misses", "active_defrag_key_hits", "active_defrag_key_misses",
-		"total_active_defrag_time", "current_active_defrag_time", "tracking_total_keys",
-		"tracking_total_items", "tracking_total_prefixes", "unexpected_error_replies")
+	ps := &c.Env.ext.pubsub
+	infoInt(b, "pubsub_channels", int64(ps.count(kindChannel)))
+	infoInt(b, "pubsub_patterns", int64(ps.count(kindPattern)))
+	infoInt(b, "pubsubshard_channels", int64(ps.count(kindShard)))
+	zero("latest_fork_usec", "total_forks", "migrate_cached_sockets", "slave_expires_tracked_keys",
+		"active_defrag_hits", "active_defrag_misses", "active_defrag_key_hits", "active_defrag_key_misses",
+		"total_active_defrag_time", "current_active_defrag_time")
+	keys, items, prefixes := c.Env.ext.track.trackingStats()
+	infoInt(b, "tracking_total_keys", int64(keys))
+	infoInt(b, "tracking_total_items", int64(items))
+	infoInt(b, "tracking_total_prefixes", int64(prefixes))
+	zero("unexpected_error_replies")
 	infoInt(b, "total_error_replies", st.ErrorReplies.Load())
 	// Not a Redis field: the calls refused before running (unknown
 	// command, wrong arity, NOAUTH), which Redis counts per command.
@@ -420,7 +391,11 @@ func infoCPU(_ *Ctx, b *strings.Builder) {
 // infoKeyspace lists the namespaces that hold keys: numbered ones as
 // Redis's dbN, named ones under their own names.
 func infoKeyspace(c *Ctx, b *strings.Builder) {
-	for _, ns := range c.Env.Store.Keyspace() {
+	spaces := c.Env.Store.Keyspace
+	if c.Tx != nil { // inside EXEC or a script: see through its transaction
+		spaces = c.Tx.Keyspace
+	}
+	for _, ns := range spaces() {
 		name := ns.Name
 		if looksNumeric(name) {
 			name = "db" + name
@@ -434,4 +409,243 @@ func infoKeyspace(c *Ctx, b *strings.Builder) {
 		b.WriteString(strconv.FormatInt(ns.AvgTTL, 10))
 		b.WriteString("\r\n")
 	}
+}
+
+// ---------------------------------------------------------------------------
+// INFO commandstats, errorstats and the instantaneous metrics
+
+// cmdStat is one command's counters, as Redis's per-command stats.
+type cmdStat struct {
+	calls, nsec, rejected, failed atomic.Int64
+	// hist counts calls by duration: hist[i] those under 2^i µs (the
+	// last bucket takes the rest), for LATENCY HISTOGRAM.
+	hist [40]atomic.Int64
+}
+
+// maxErrorCodes caps errorstats as Redis's ERROR_STATS_NUMBER does.
+const maxErrorCodes = 128
+
+// commandStats holds INFO's per-command and per-error counters and the
+// samples behind the instantaneous_* fields.
+type commandStats struct {
+	once  sync.Once
+	byCmd map[*Command]*cmdStat // every row, built once; then read-only
+
+	errMu sync.Mutex
+	errs  map[string]int64
+
+	// Bytes read from and written to clients, counted by the server.
+	netIn, netOut atomic.Int64
+
+	sampleMu sync.Mutex
+	samples  [3]metricSamples // ops, input bytes, output bytes
+}
+
+func (cs *commandStats) stat(t *Table, cmd *Command) *cmdStat {
+	cs.once.Do(func() {
+		cs.byCmd = map[*Command]*cmdStat{}
+		for _, c := range t.All() {
+			cs.byCmd[c] = &cmdStat{}
+			for _, sub := range c.Subcommands {
+				cs.byCmd[sub] = &cmdStat{}
+			}
+		}
+	})
+	return cs.byCmd[cmd]
+}
+
+// called counts a command that ran: its time, and a failure when its
+// reply is an error.
+func (cs *commandStats) called(cmd *Command, d time.Duration, reply []byte, e *Env) {
+	st := cs.stat(e.Table, cmd)
+	if st == nil {
+		return
+	}
+	st.calls.Add(1)
+	st.nsec.Add(int64(d))
+	st.hist[min(bits.Len64(uint64(d.Microseconds())), len(st.hist)-1)].Add(1)
+	if len(reply) > 0 && reply[0] == '-' {
+		st.failed.Add(1)
+		cs.countError(reply)
+	}
+}
+
+// rejected counts a command refused before running (cmd nil for an
+// unknown command), with its error reply.
+func (cs *commandStats) rejected(t *Table, cmd *Command, reply []byte) {
+	if cmd != nil {
+		if st := cs.stat(t, cmd); st != nil {
+			st.rejected.Add(1)
+		}
+	}
+	cs.countError(reply)
+}
+
+// countError counts an error reply under its code, the word after '-'.
+func (cs *commandStats) countError(reply []byte) {
+	end := 1
+	for end < len(reply) && reply[end] != ' ' && reply[end] != '\r' {
+		end++
+	}
+	code := reply[1:end]
+	cs.errMu.Lock()
+	defer cs.errMu.Unlock()
+	if cs.errs == nil {
+		cs.errs = map[string]int64{}
+	}
+	if _, ok := cs.errs[string(code)]; !ok && len(cs.errs) >= maxErrorCodes {
+		return
+	}
+	cs.errs[string(code)]++
+}
+
+func (cs *commandStats) reset() {
+	for _, st := range cs.byCmd {
+		st.calls.Store(0)
+		st.nsec.Store(0)
+		st.rejected.Store(0)
+		st.failed.Store(0)
+		for i := range st.hist {
+			st.hist[i].Store(0)
+		}
+	}
+	cs.errMu.Lock()
+	cs.errs = nil
+	cs.errMu.Unlock()
+	cs.netIn.Store(0)
+	cs.netOut.Store(0)
+	cs.sampleMu.Lock()
+	cs.samples = [3]metricSamples{}
+	cs.sampleMu.Unlock()
+}
+
+// ResetStats zeroes every counter INFO reports (CONFIG RESETSTAT).
+func (e *Env) ResetStats() {
+	st := &e.Stats
+	st.Commands.Store(0)
+	st.KeyspaceHits.Store(0)
+	st.KeyspaceMiss.Store(0)
+	st.ErrorReplies.Store(0)
+	st.RejectedCalls.Store(0)
+	e.Store.Stats.ExpiredKeys.Store(0)
+	e.Store.Stats.EvictedKeys.Store(0)
+	e.Store.ResetPeak()
+	e.ext.stats.stat(e.Table, nil)
+	e.ext.stats.reset()
+}
+
+// NoteNetIO counts bytes read from and written to clients.
+func (e *Env) NoteNetIO(in, out int64) {
+	if in != 0 {
+		e.ext.stats.netIn.Add(in)
+	}
+	if out != 0 {
+		e.ext.stats.netOut.Add(out)
+	}
+}
+
+// metricSamples is Redis's instantaneous metric: the last 16 rates,
+// sampled every 100 ms, averaged.
+type metricSamples struct {
+	lastTime  time.Time
+	lastValue int64
+	rates     [16]float64
+	n, idx    int
+}
+
+func (m *metricSamples) add(now time.Time, value int64) {
+	if !m.lastTime.IsZero() {
+		if ms := now.Sub(m.lastTime).Milliseconds(); ms > 0 {
+			m.rates[m.idx] = float64(value-m.lastValue) * 1000 / float64(ms)
+			m.idx = (m.idx + 1) % len(m.rates)
+			m.n = min(m.n+1, len(m.rates))
+		}
+	}
+	m.lastTime, m.lastValue = now, value
+}
+
+func (m *metricSamples) rate() float64 {
+	if m.n == 0 {
+		return 0
+	}
+	sum := 0.0
+	for i := 0; i < m.n; i++ {
+		sum += m.rates[i]
+	}
+	return sum / float64(m.n)
+}
+
+// SampleStats records a sample of the counters behind INFO's
+// instantaneous_* fields. The server calls it every 100 ms, as Redis's
+// serverCron does.
+func (e *Env) SampleStats(now time.Time) {
+	cs := &e.ext.stats
+	cs.sampleMu.Lock()
+	cs.samples[0].add(now, e.Stats.Commands.Load())
+	cs.samples[1].add(now, cs.netIn.Load())
+	cs.samples[2].add(now, cs.netOut.Load())
+	cs.sampleMu.Unlock()
+}
+
+func (cs *commandStats) rates() (ops, in, out float64) {
+	cs.sampleMu.Lock()
+	defer cs.sampleMu.Unlock()
+	return cs.samples[0].rate(), cs.samples[1].rate(), cs.samples[2].rate()
+}
+
+func infoCommandStats(c *Ctx, b *strings.Builder) {
+	cs := &c.Env.ext.stats
+	cs.stat(c.Env.Table, nil)
+	line := func(cmd *Command) {
+		st := cs.byCmd[cmd]
+		if st == nil {
+			return
+		}
+		calls, usec := st.calls.Load(), st.nsec.Load()/1000
+		rejected, failed := st.rejected.Load(), st.failed.Load()
+		if calls == 0 && rejected == 0 && failed == 0 {
+			return
+		}
+		perCall := 0.0
+		if calls > 0 {
+			perCall = float64(st.nsec.Load()) / 1000 / float64(calls)
+		}
+		b.WriteString("cmdstat_")
+		b.WriteString(cmd.Name)
+		b.WriteString(":calls=")
+		b.WriteString(strconv.FormatInt(calls, 10))
+		b.WriteString(",usec=")
+		b.WriteString(strconv.FormatInt(usec, 10))
+		b.WriteString(",usec_per_call=")
+		b.WriteString(strconv.FormatFloat(perCall, 'f', 2, 64))
+		b.WriteString(",rejected_calls=")
+		b.WriteString(strconv.FormatInt(rejected, 10))
+		b.WriteString(",failed_calls=")
+		b.WriteString(strconv.FormatInt(failed, 10))
+		b.WriteString("\r\n")
+	}
+	for _, cmd := range c.Env.Table.All() {
+		line(cmd)
+		for _, sub := range cmd.Subcommands {
+			line(sub)
+		}
+	}
+}
+
+func infoErrorStats(c *Ctx, b *strings.Builder) {
+	cs := &c.Env.ext.stats
+	cs.errMu.Lock()
+	codes := make([]string, 0, len(cs.errs))
+	for code := range cs.errs {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+	for _, code := range codes {
+		b.WriteString("errorstat_")
+		b.WriteString(code)
+		b.WriteString(":count=")
+		b.WriteString(strconv.FormatInt(cs.errs[code], 10))
+		b.WriteString("\r\n")
+	}
+	cs.errMu.Unlock()
 }

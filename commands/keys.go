@@ -25,7 +25,7 @@ var keyCommands = []*Command{
 		Summary: "Determine if a key exists", Handler: cmdExists},
 	{Name: "touch", Arity: -2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: -1, Step: 1,
 		Categories: []string{"keyspace", "read", "fast"}, Group: "generic", Since: "3.2.1",
-		Summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.", Handler: cmdExists},
+		Summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.", Handler: cmdTouch},
 	{Name: "type", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 		Categories: []string{"keyspace", "read", "fast"}, Group: "generic", Since: "1.0.0",
 		Summary: "Determine the type stored at key", Handler: cmdType},
@@ -129,12 +129,18 @@ func cmdDel(c *Ctx) {
 // https://redis.io/commands/touch/
 //
 // Both count the named keys that exist, a key named twice counting twice.
-// TOUCH would update the keys' access time, which nothing here records.
+// TOUCH records an access to each (cmdTouch, memory.go); EXISTS leaves
+// access times alone, as Redis's LOOKUP_NOTOUCH.
 func cmdExists(c *Ctx) {
+	get := c.Tx.Peek
+	if c.Cmd.Name == "touch" {
+		get = c.Tx.Get
+	}
 	var n int64
 	for i := 1; i < len(c.Args); i++ {
-		_, found, ok := lookupValue(c, c.S.DB, c.Str(i))
-		if !ok {
+		_, found, err := get(c.S.DB, c.Str(i))
+		if err != nil {
+			c.Error("ERR " + err.Error())
 			return
 		}
 		countHit(c, found)

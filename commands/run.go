@@ -22,12 +22,26 @@ func (e *Env) Run(s *Session, w *Writer, cmds [][][]byte) {
 		if s.Closing {
 			return
 		}
+		start := len(w.B)
 		cmd, ok := e.check(s, w, cmds[i])
-		if !ok {
+		if ok && e.refuseOOM(s, w, cmd, cmds[i]) { // maxmemory (memory.go)
+			ok = false
+		}
+		if ok {
+			ok = e.admit(s, w, cmd, cmds[i]) // pub/sub mode, CLIENT PAUSE (connection.go)
+		}
+		// MULTI queueing and BUSY while a script runs (multi.go).
+		if e.holdCommand(s, w, cmd, ok, cmds[i], start) {
+			e.refused(s, w, cmds[i], start) // statistics, CLIENT REPLY (tracking.go)
 			i++
 			continue
 		}
-		if !batchable(cmd) {
+		if !ok {
+			e.refused(s, w, cmds[i], start)
+			i++
+			continue
+		}
+		if !batchable(cmd) || e.paused() {
 			e.runOne(s, w, cmd, cmds[i])
 			i++
 			continue
@@ -36,7 +50,7 @@ func (e *Env) Run(s *Session, w *Writer, cmds [][][]byte) {
 		write := cmd.Flags&Write != 0
 		for j < len(cmds) && j-i < maxBatch {
 			next := e.Table.Lookup(cmds[j][0])
-			if next == nil || !batchable(next) || !arityOK(next.Arity, len(cmds[j])) {
+			if next == nil || !batchable(next) || !arityOK(next.Arity, len(cmds[j])) || !e.mayBatchDenyOOM(next) {
 				break
 			}
 			write = write || next.Flags&Write != 0
@@ -97,6 +111,11 @@ func (e *Env) runOne(s *Session, w *Writer, cmd *Command, args [][]byte) {
 func (e *Env) call(c *Ctx) {
 	e.Stats.Commands.Add(1)
 	c.S.noteCommand(c.Cmd.Name)
+	if c.Tx != nil {
+		c.Tx.SetNoTouch(c.S.NoTouch.Load()) // CLIENT NO-TOUCH (memory.go)
+	}
+	st := e.beforeCall(c)
+	defer e.afterCall(c, st) // statistics, tracking, CLIENT REPLY (tracking.go)
 	c.Cmd.Handler(c)
 }
 

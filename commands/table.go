@@ -130,6 +130,11 @@ var Default = NewTable(
 	keyCommands,
 	connectionCommands,
 	serverCommands,
+	multiCommands,     // multi.go
+	scriptingCommands, // scripting.go
+	throttleCommands,  // throttle.go
+	hashCommands,      // hashes.go
+	memoryCommands,    // memory.go
 )
 
 // Subcommand finds a subcommand of c by name.

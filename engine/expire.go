@@ -18,7 +18,7 @@ const (
 )
 
 func (s *Store) activeExpireCycle() {
-	budget := time.Second / time.Duration(s.cfg.Hz) / expireBudgetShare
+	budget := time.Second / time.Duration(s.hz.Load()) / expireBudgetShare
 	deadline := time.Now().Add(budget)
 	s.Stats.ExpireCycles.Add(1)
 	for _, ns := range s.all() {
@@ -48,6 +48,7 @@ func (s *Store) expireBatch(ns *Namespace) (int, bool) {
 	now := time.Now().UnixMilli()
 	removed := 0
 	more := false
+	var freed int64
 	var due []expItem
 	err := ns.db.Update(func(btx *buntdb.Tx) error {
 		due = due[:0]
@@ -70,8 +71,10 @@ func (s *Store) expireBatch(ns *Namespace) (int, bool) {
 			}
 			if _, err := btx.Delete(it.key); err == nil {
 				removed++
+				freed += rawCost(it.key, raw)
 			}
 		}
+		s.addMemory(ns, -freed)
 		// Under the namespace's lock: Tx.Set changes exp concurrently.
 		ns.volatile.Store(int64(ns.exp.len()))
 		return nil
@@ -84,16 +87,17 @@ func (s *Store) expireBatch(ns *Namespace) (int, bool) {
 				ns.exp.add(it.at, it.key)
 			}
 			ns.volatile.Store(int64(ns.exp.len()))
+			s.addMemory(ns, freed)
 			return nil
 		})
 		return 0, false
 	}
-	if removed > 0 && s.onTouch != nil {
+	if removed > 0 && len(s.touchSubs) > 0 {
 		t := make([]Touched, 0, len(due))
 		for _, it := range due {
-			t = append(t, Touched{ns.name, it.key})
+			t = append(t, Touched{Namespace: ns.name, Key: it.key})
 		}
-		s.onTouch(t)
+		s.notifyTouched(t, false)
 	}
 	return removed, more
 }

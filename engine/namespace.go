@@ -24,6 +24,8 @@ type Namespace struct {
 	exp expIndex
 	// volatile mirrors exp.len() for readers that hold no lock.
 	volatile atomic.Int64
+	// acct is the namespace's memory estimate (memory.go).
+	acct nsMemory
 
 	sync            groupSync
 	lastRewriteSize atomic.Int64
@@ -114,7 +116,8 @@ func (x *expIndex) clear()                      { x.tr.Clear() }
 // write has finished. One waiter runs the fsync for everybody queued behind
 // it, so fifty concurrent writers pay for a handful of fsyncs, not fifty.
 type groupSync struct {
-	always bool
+	always atomic.Bool   // CONFIG SET appendfsync changes it at run time
+	count  *atomic.Int64 // the store's fsync counter, nil in tests
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -201,6 +204,9 @@ func (g *groupSync) wait() error {
 		g.err = err
 		if err == nil {
 			g.synced = target
+			if g.count != nil {
+				g.count.Add(1)
+			}
 		}
 		g.cond.Broadcast()
 		if err != nil {

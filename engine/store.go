@@ -61,6 +61,14 @@ type Config struct {
 	AutoRewritePercentage int
 	AutoRewriteMinSize    int64
 	Logger                *slog.Logger
+	// RefuseTruncated refuses to load a file that ends in the middle of a
+	// record instead of cutting it back (aof-load-truncated no);
+	// RepairDamaged cuts a damaged file at the damage instead of refusing
+	// (aof-load-damaged truncate). See repair.go.
+	RefuseTruncated bool
+	RepairDamaged   bool
+	// Memory is maxmemory and its policy (memory.go).
+	Memory MemoryConfig
 }
 
 // Errors returned by the engine.
@@ -93,11 +101,14 @@ func ValidName(s string) bool {
 // Stats are the engine's counters, read by INFO.
 type Stats struct {
 	ExpiredKeys   atomic.Int64
+	EvictedKeys   atomic.Int64
 	ExpireCycles  atomic.Int64
 	RewritesDone  atomic.Int64
 	RewriteActive atomic.Int32
 	LastRewriteOK atomic.Bool
 	LastWriteErr  atomic.Pointer[string]
+	// Fsyncs counts the fsyncs made for appendfsync always.
+	Fsyncs atomic.Int64
 }
 
 // Store is the set of namespaces.
@@ -118,12 +129,22 @@ type Store struct {
 	bgWG    sync.WaitGroup
 	Stats   Stats
 	started time.Time
-	onTouch func([]Touched)
+	// touchSubs are told which keys each commit changed (see OnTouch).
+	touchSubs []touchSub
+
+	// What CONFIG SET may change while the store runs (see SetHz,
+	// SetAutoRewrite); cfg keeps the values it was opened with.
+	hz        atomic.Int64
+	autoPct   atomic.Int64
+	autoMin   atomic.Int64
+	hzChanged chan struct{}
 
 	cursorsOnce sync.Once
 	cursors     *CursorTable
 
 	combiners sync.Map // namespace name -> *combiner
+
+	mem memState // memory accounting and eviction (memory.go, evict.go)
 }
 
 // Open opens (or creates) the store in cfg.Dir and loads every namespace.
@@ -155,6 +176,11 @@ func Open(cfg Config) (*Store, error) {
 		started: time.Now(),
 	}
 	s.Stats.LastRewriteOK.Store(true)
+	s.initMemory()
+	s.hz.Store(int64(cfg.Hz))
+	s.autoPct.Store(int64(cfg.AutoRewritePercentage))
+	s.autoMin.Store(cfg.AutoRewriteMinSize)
+	s.hzChanged = make(chan struct{}, 1)
 	if cfg.AppendOnly {
 		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 			return nil, fmt.Errorf("data directory %s: %w", cfg.Dir, err)
@@ -172,6 +198,7 @@ func Open(cfg Config) (*Store, error) {
 			s.spaces[e.name] = ns
 		}
 	}
+	s.startMemory()
 	s.bgWG.Add(1)
 	go s.background()
 	return s, nil
@@ -179,6 +206,48 @@ func Open(cfg Config) (*Store, error) {
 
 // Config returns the configuration the store was opened with.
 func (s *Store) Config() Config { return s.cfg }
+
+// SetFsync changes the fsync policy of every namespace at once, as CONFIG
+// SET appendfsync does: later commits follow the new policy.
+func (s *Store) SetFsync(f Fsync) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.Fsync = f // read by openNamespace, under mu
+	for _, ns := range s.spaces {
+		var bc buntdb.Config
+		if err := ns.db.ReadConfig(&bc); err != nil {
+			return err
+		}
+		bc.SyncPolicy = buntdb.Never
+		if f == FsyncEverySec {
+			bc.SyncPolicy = buntdb.EverySecond
+		}
+		if err := ns.db.SetConfig(bc); err != nil {
+			return err
+		}
+		ns.sync.always.Store(f == FsyncAlways)
+	}
+	return nil
+}
+
+// SetHz changes how many active expiry cycles run per second (1 to 500).
+func (s *Store) SetHz(hz int) {
+	hz = min(max(hz, 1), 500)
+	if s.hz.Swap(int64(hz)) != int64(hz) {
+		select {
+		case s.hzChanged <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// SetAutoRewrite changes the automatic rewrite thresholds, as CONFIG SET
+// auto-aof-rewrite-percentage and auto-aof-rewrite-min-size; a percentage
+// of 0 disables automatic rewrites.
+func (s *Store) SetAutoRewrite(percentage int, minSize int64) {
+	s.autoPct.Store(int64(percentage))
+	s.autoMin.Store(minSize)
+}
 
 // Databases is the number of numbered namespaces.
 func (s *Store) Databases() int { return s.cfg.Databases }
@@ -384,6 +453,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	s.mem.closed.Store(true)
 	close(s.stop)
 	s.bgWG.Wait()
 	s.world.Lock()
@@ -405,18 +475,23 @@ func (s *Store) closeAll() error {
 // namespace's file has grown enough to rewrite.
 func (s *Store) background() {
 	defer s.bgWG.Done()
-	t := time.NewTicker(time.Second / time.Duration(s.cfg.Hz))
+	hz := s.hz.Load()
+	t := time.NewTicker(time.Second / time.Duration(hz))
 	defer t.Stop()
-	tick := 0
+	tick := int64(0)
 	for {
 		select {
 		case <-s.stop:
 			return
+		case <-s.hzChanged:
+			hz = s.hz.Load()
+			t.Reset(time.Second / time.Duration(hz))
+			continue
 		case <-t.C:
 		}
 		s.activeExpireCycle()
 		tick++
-		if tick%s.cfg.Hz == 0 && s.cfg.AppendOnly {
+		if tick%hz == 0 && s.cfg.AppendOnly {
 			s.maybeRewrite()
 		}
 	}
@@ -436,10 +511,11 @@ func (s *Store) maybeRewrite() {
 	for _, ns := range s.all() {
 		size := ns.fileSize()
 		base := ns.lastRewriteSize.Load()
-		if size < s.cfg.AutoRewriteMinSize {
-			continue
+		pct := s.autoPct.Load()
+		if pct <= 0 || size < s.autoMin.Load() {
+			continue // a percentage of 0 disables it, as in Redis
 		}
-		if size > base+base*int64(s.cfg.AutoRewritePercentage)/100 {
+		if size > base+base*pct/100 {
 			s.rewrite(ns)
 		}
 	}
@@ -502,12 +578,18 @@ func (s *Store) Sync() error {
 func (s *Store) openNamespace(name, file string) (*Namespace, error) {
 	ns := &Namespace{name: name, file: file, store: s}
 	ns.exp.init()
+	ns.initMemory(s)
 	path := ":memory:"
 	if s.cfg.AppendOnly {
 		path = filepath.Join(s.cfg.Dir, file)
 		ns.path = path
 	}
 	start := time.Now()
+	if s.cfg.AppendOnly {
+		if err := s.checkNamespaceFile(name, path); err != nil { // repair.go
+			return nil, err
+		}
+	}
 	db, err := buntdb.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("loading namespace %q from %s: %w", name, path, err)
@@ -533,12 +615,15 @@ func (s *Store) openNamespace(name, file string) (*Namespace, error) {
 		}
 		ns.lastRewriteSize.Store(ns.fileSize())
 	}
-	ns.sync.always = s.cfg.Fsync == FsyncAlways
+	ns.sync.always.Store(s.cfg.Fsync == FsyncAlways)
+	ns.sync.count = &s.Stats.Fsyncs
 	// Rebuild the expiry index from the values' own expiry times.
 	n := 0
+	var mem int64
 	err = db.View(func(btx *buntdb.Tx) error {
 		return btx.Ascend("", func(key, val string) bool {
 			n++
+			mem += rawCost(key, val)
 			if at := decodeExpire(val); at != 0 {
 				ns.exp.add(at, key)
 			}
@@ -550,6 +635,7 @@ func (s *Store) openNamespace(name, file string) (*Namespace, error) {
 		return nil, err
 	}
 	ns.volatile.Store(int64(ns.exp.len()))
+	s.addMemory(ns, mem)
 	if s.cfg.AppendOnly && n > 0 {
 		s.log.Info("namespace loaded", "namespace", name, "file", path, "keys", n, "expires", ns.exp.len(), "elapsed", time.Since(start).String())
 	}

@@ -21,15 +21,29 @@ type Tx struct {
 	parts     []txPart
 	inline    [1]txPart // backing for parts in the common one-namespace case
 	touched   []Touched
+	lazy      bool  // touched holds keys removed on access because expired
+	client    int64 // who the changes are made for (SetClient)
 	expired   int64
 	dirty     bool
+	noTouch   bool // CLIENT NO-TOUCH: reads leave the access table alone
 }
 
 // Touched names a key a transaction changed, for WATCH and client tracking.
+// Key "" means the whole namespace was emptied or swapped.
 type Touched struct {
 	Namespace string
 	Key       string
+	// Client is the ID given to Tx.SetClient by the command that made the
+	// change, 0 for the server itself (active expiry).
+	Client int64
+	// Lazy marks a key removed because an access found it expired; only
+	// subscribers registered with OnTouchAll are told of those.
+	Lazy bool
 }
+
+// SetClient names the client whose command makes the next changes, so the
+// keys it touches are reported with its ID (client tracking's NOLOOP).
+func (tx *Tx) SetClient(id int64) { tx.client = id }
 
 type txPart struct {
 	ns   *Namespace
@@ -37,6 +51,9 @@ type txPart struct {
 	undo []expUndo
 	// oldExp holds the expiry index replaced by a flush, for rollback.
 	oldExp *expIndex
+	// mem is the change of the namespace's memory estimate, applied at
+	// commit (memory.go).
+	mem int64
 }
 
 type expUndo struct {
@@ -108,6 +125,12 @@ func (s *Store) run(writable, exclusive bool, fn func(tx *Tx) error) (err error)
 		return err
 	}
 	waits, cerr := tx.commit()
+	// Report the changed keys before other transactions may run: WATCH
+	// checks its flags inside EXEC's exclusive transaction, which must see
+	// every change committed before it.
+	if cerr == nil && len(tx.touched) > 0 {
+		s.notifyTouched(tx.touched, tx.lazy)
+	}
 	s.unlockWorld(exclusive)
 	if tx.expired > 0 {
 		s.Stats.ExpiredKeys.Add(tx.expired)
@@ -115,9 +138,6 @@ func (s *Store) run(writable, exclusive bool, fn func(tx *Tx) error) (err error)
 	if cerr != nil {
 		s.noteWriteError(cerr)
 		return cerr
-	}
-	if len(tx.touched) > 0 && s.onTouch != nil {
-		s.onTouch(tx.touched)
 	}
 	for _, ns := range waits {
 		if err := ns.sync.wait(); err != nil {
@@ -136,9 +156,50 @@ func (s *Store) unlockWorld(exclusive bool) {
 	}
 }
 
-// OnTouch sets the function told, after each commit, which keys changed.
-// It must be set before the store is used.
-func (s *Store) OnTouch(fn func([]Touched)) { s.onTouch = fn }
+// OnTouch adds a function told, after each commit, which keys changed
+// (including keys removed by active expiry). Every function added is
+// called, in order. They must be added before the store is used. They run
+// while the committing transaction still holds the store's shared lock, so
+// they must be quick, must not begin a transaction, and must copy a key
+// they keep.
+func (s *Store) OnTouch(fn func([]Touched)) {
+	s.touchSubs = append(s.touchSubs, touchSub{fn: fn})
+}
+
+// OnTouchAll is OnTouch for a function also told of keys removed because
+// an access found them expired (Touched.Lazy): client tracking invalidates
+// them, while WATCH, which checks expiry itself, must not see them.
+func (s *Store) OnTouchAll(fn func([]Touched)) {
+	s.touchSubs = append(s.touchSubs, touchSub{fn: fn, lazy: true})
+}
+
+type touchSub struct {
+	fn   func([]Touched)
+	lazy bool
+}
+
+// notifyTouched tells every subscriber; lazy says t holds Lazy entries,
+// which are filtered out for the subscribers that did not ask for them.
+func (s *Store) notifyTouched(t []Touched, lazy bool) {
+	var plain []Touched
+	for _, sub := range s.touchSubs {
+		if !lazy || sub.lazy {
+			sub.fn(t)
+			continue
+		}
+		if plain == nil {
+			plain = make([]Touched, 0, len(t))
+			for _, x := range t {
+				if !x.Lazy {
+					plain = append(plain, x)
+				}
+			}
+		}
+		if len(plain) > 0 {
+			sub.fn(plain)
+		}
+	}
+}
 
 // WriteError is the last error a write to disk returned, "" if the last
 // write succeeded.
@@ -174,18 +235,20 @@ func (tx *Tx) commit() ([]*Namespace, error) {
 		}
 		// Read the index size while the namespace is still locked.
 		p.ns.volatile.Store(int64(p.ns.exp.len()))
+		tx.s.addMemory(p.ns, p.mem)
 		if err := p.btx.Commit(); err != nil {
 			// buntdb rolled the data back; put the index back too,
 			// under the namespace's lock again.
 			p.ns.db.Update(func(*buntdb.Tx) error {
 				p.undoExp()
 				p.ns.volatile.Store(int64(p.ns.exp.len()))
+				tx.s.addMemory(p.ns, -p.mem)
 				return nil
 			})
 			first = err
 			continue
 		}
-		if p.ns.sync.always && p.ns.path != "" && tx.dirty {
+		if p.ns.sync.always.Load() && p.ns.path != "" && tx.dirty {
 			waits = append(waits, p.ns)
 		}
 	}
@@ -204,6 +267,7 @@ func (tx *Tx) rollback() {
 		p.btx.Rollback()
 	}
 	tx.touched = nil
+	tx.lazy = false
 }
 
 func (p *txPart) undoExp() {
@@ -285,8 +349,12 @@ func (tx *Tx) Get(ns, key string) (Value, bool, error) {
 		if tx.writable {
 			tx.remove(p, key)
 			tx.expired++
+			tx.touchLazy(ns, key)
 		}
 		return Value{}, false, nil
+	}
+	if !tx.noTouch {
+		tx.s.touchKey(p.ns, key, tx.now, false)
 	}
 	return v, true, nil
 }
@@ -317,7 +385,11 @@ func (tx *Tx) Set(ns, key string, v Value) error {
 	if err != nil {
 		return err
 	}
+	p.mem += entryCost(len(key), len(buf)-len(key), v.ExpireAt != 0)
+	// Writing a live key is an access to it; otherwise the key is new.
+	tx.s.touchKey(p.ns, key, tx.now, !replaced || !tx.alive(Value{ExpireAt: decodeExpire(prev)}))
 	if replaced {
+		p.mem -= rawCost(key, prev)
 		if at := decodeExpire(prev); at != 0 {
 			p.ns.exp.remove(at, key)
 			p.undo = append(p.undo, expUndo{false, at, key})
@@ -349,6 +421,7 @@ func (tx *Tx) Delete(ns, key string) (bool, error) {
 	tx.remove(p, key)
 	if !tx.alive(v) {
 		tx.expired++
+		tx.touchLazy(ns, key)
 		return false, nil
 	}
 	tx.touch(ns, key)
@@ -360,6 +433,7 @@ func (tx *Tx) remove(p *txPart, key string) {
 	if err != nil {
 		return
 	}
+	p.mem -= rawCost(key, prev)
 	if at := decodeExpire(prev); at != 0 {
 		p.ns.exp.remove(at, key)
 		p.undo = append(p.undo, expUndo{false, at, key})
@@ -368,8 +442,16 @@ func (tx *Tx) remove(p *txPart, key string) {
 }
 
 func (tx *Tx) touch(ns, key string) {
-	if tx.s.onTouch != nil {
-		tx.touched = append(tx.touched, Touched{ns, key})
+	if len(tx.s.touchSubs) > 0 {
+		tx.touched = append(tx.touched, Touched{Namespace: ns, Key: key, Client: tx.client})
+	}
+}
+
+// touchLazy reports a key removed because it was found expired.
+func (tx *Tx) touchLazy(ns, key string) {
+	if len(tx.s.touchSubs) > 0 {
+		tx.touched = append(tx.touched, Touched{Namespace: ns, Key: key, Lazy: true})
+		tx.lazy = true
 	}
 }
 
@@ -397,6 +479,8 @@ func (tx *Tx) Flush(ns string) error {
 	if err := p.btx.DeleteAll(); err != nil {
 		return err
 	}
+	// Everything committed goes, and whatever this transaction added.
+	p.mem = -p.ns.acct.bytes.Load()
 	if p.oldExp == nil {
 		old := p.ns.exp
 		p.oldExp = &old
@@ -554,4 +638,32 @@ func (tx *Tx) Swap(a, b string) error {
 	tx.touch(a, "")
 	tx.touch(b, "")
 	return nil
+}
+
+// Keyspace is Store.Keyspace as seen from inside the transaction (INFO
+// inside EXEC or a script): a namespace the transaction has open is
+// counted through it, since asking the store would wait for this very
+// transaction's lock.
+func (tx *Tx) Keyspace() []NamespaceInfo {
+	var out []NamespaceInfo
+	for _, name := range tx.s.Names() {
+		ns := tx.s.lookup(name)
+		if ns == nil {
+			continue
+		}
+		n := -1
+		for i := range tx.parts {
+			if tx.parts[i].ns == ns {
+				n, _ = tx.parts[i].btx.Len()
+			}
+		}
+		if n < 0 {
+			n = ns.Len()
+		}
+		if n == 0 {
+			continue
+		}
+		out = append(out, NamespaceInfo{Name: name, Keys: n, Expires: int(ns.volatile.Load())})
+	}
+	return out
 }

@@ -23,6 +23,17 @@
 #   --quick              smoke test: 1 round, 20000 requests, 100000 keys,
 #                        1 restart (explicit options still win)
 #   --keep               keep the temporary directory (logs, raw rows)
+#   --hitrate            instead of the above, compare cache hit rates: both
+#                        servers with the same maxmemory and allkeys-lru (no
+#                        persistence), the same Zipf-skewed cache-aside load
+#                        (GET, SET on a miss) from scripts/hitrate, the hit
+#                        rate after a warm-up printed for each
+#   --hitrate-maxmemory M   maxmemory for --hitrate (default 64mb)
+#   --hitrate-keys N     distinct keys (default 1000000)
+#   --hitrate-requests N requests measured, after as many to warm up (default 2000000)
+#   --hitrate-theta T    Zipf skew, YCSB's constant (default 0.99)
+#   --hitrate-size B     value size (default 100)
+#   --hitrate-policy P   maxmemory-policy (default allkeys-lru)
 #
 # The fixed parts: redis-benchmark -r 100000 -d 32, the benchmark keyspace
 # (key:000000000000 ... key:000000099999) pre-filled on both servers before
@@ -64,6 +75,14 @@ RESTART_RUNS=3
 SETTLE=2
 KEEP=0
 QUICK=0
+HITRATE=0
+HR_MAXMEMORY=64mb
+HR_KEYS=1000000
+HR_REQUESTS=2000000
+HR_THETA=0.99
+HR_SIZE=100
+HR_POLICY=allkeys-lru
+SRV_EXTRA=() # extra server arguments (--hitrate)
 declare -A GIVEN=()
 
 KEYSPACE=100000 # redis-benchmark -r
@@ -83,7 +102,8 @@ while [ $# -gt 0 ]; do
 		;;
 	esac
 	case $opt in
-	--persistence | --rounds | --pipeline | --clients | --requests | --tests | --keys | --restart-runs | --settle)
+	--persistence | --rounds | --pipeline | --clients | --requests | --tests | --keys | --restart-runs | --settle | \
+		--hitrate-maxmemory | --hitrate-keys | --hitrate-requests | --hitrate-theta | --hitrate-size | --hitrate-policy)
 		if [ $has_val = 0 ]; then
 			[ $# -ge 2 ] || die "$opt needs a value (see --help)"
 			val=$2
@@ -100,6 +120,12 @@ while [ $# -gt 0 ]; do
 		--keys) KEYS=$val ;;
 		--restart-runs) RESTART_RUNS=$val ;;
 		--settle) SETTLE=$val ;;
+		--hitrate-maxmemory) HR_MAXMEMORY=$val ;;
+		--hitrate-keys) HR_KEYS=$val ;;
+		--hitrate-requests) HR_REQUESTS=$val ;;
+		--hitrate-theta) HR_THETA=$val ;;
+		--hitrate-size) HR_SIZE=$val ;;
+		--hitrate-policy) HR_POLICY=$val ;;
 		esac
 		;;
 	--memory) DO_MEMORY=1 ;;
@@ -107,6 +133,7 @@ while [ $# -gt 0 ]; do
 	--restart) DO_RESTART=1 ;;
 	--no-restart) DO_RESTART=0 ;;
 	--quick) QUICK=1 ;;
+	--hitrate) HITRATE=1 ;;
 	--keep) KEEP=1 ;;
 	-h | --help)
 		usage
@@ -190,6 +217,9 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg) # before our own build adds to it
 progress "building durastore and benchtool"
 go build -o "$TMP/durastore" ./cmd/durastore || die "go build ./cmd/durastore failed"
 go build -o "$TMP/benchtool" ./scripts/benchtool || die "go build ./scripts/benchtool failed"
+if [ $HITRATE = 1 ]; then
+	go build -o "$TMP/hitrate" ./scripts/hitrate || die "go build ./scripts/hitrate failed"
+fi
 DURA=$TMP/durastore
 BT=$TMP/benchtool
 
@@ -214,8 +244,8 @@ start_server() {
 	SRV_PORT=$("$BT" freeport)
 	SRV_LOG=$dir.log
 	case $name in
-	redis) cmd=(redis-server --port "$SRV_PORT" --bind 127.0.0.1 --dir "$dir" --save "" "${persist[@]}") ;;
-	durastore) cmd=("$DURA" --port "$SRV_PORT" --bind 127.0.0.1 --dir "$dir" --http-port 0 "${persist[@]}") ;;
+	redis) cmd=(redis-server --port "$SRV_PORT" --bind 127.0.0.1 --dir "$dir" --save "" "${persist[@]}" ${SRV_EXTRA[@]+"${SRV_EXTRA[@]}"}) ;;
+	durastore) cmd=("$DURA" --port "$SRV_PORT" --bind 127.0.0.1 --dir "$dir" --http-port 0 "${persist[@]}" ${SRV_EXTRA[@]+"${SRV_EXTRA[@]}"}) ;;
 	*) die "unknown server $name" ;;
 	esac
 	echo "# $(printf '%q ' "${cmd[@]}")" >>"$SRV_LOG"
@@ -322,10 +352,47 @@ if [ -n "$busy" ]; then
 fi
 echo "- Redis: $REDIS_VERSION"
 echo "- durastore: commit $git_commit, built with $(go env GOVERSION)"
-echo "- Persistence: $PERSIST (redis $redis_persist; durastore $dura_persist)"
-echo "- redis-benchmark: -c $CLIENTS -r $KEYSPACE -d $VALUE_SIZE -n $REQUESTS -t $TESTS; -P in {${PIPELINES// /, }};" \
-	"$ROUNDS round(s) per server, servers alternating, medians reported; keyspace pre-filled"
+if [ $HITRATE = 0 ]; then
+	echo "- Persistence: $PERSIST (redis $redis_persist; durastore $dura_persist)"
+	echo "- redis-benchmark: -c $CLIENTS -r $KEYSPACE -d $VALUE_SIZE -n $REQUESTS -t $TESTS; -P in {${PIPELINES// /, }};" \
+		"$ROUNDS round(s) per server, servers alternating, medians reported; keyspace pre-filled"
+fi
 echo
+
+# ---------------------------------------------------------------- hit rate
+if [ $HITRATE = 1 ]; then
+	SRV_EXTRA=(--maxmemory "$HR_MAXMEMORY" --maxmemory-policy "$HR_POLICY")
+	hr_flags=(-keys "$HR_KEYS" -requests "$HR_REQUESTS" -warmup "$HR_REQUESTS" -theta "$HR_THETA" -size "$HR_SIZE")
+	echo "## Hit rate"
+	echo
+	echo "Cache-aside load from \`scripts/hitrate ${hr_flags[*]}\` (4 connections, 32 GETs per pipeline," \
+		"SET on a miss; Zipf ranks over $HR_KEYS keys); both servers with \`--maxmemory $HR_MAXMEMORY" \
+		"--maxmemory-policy $HR_POLICY\` and no persistence; hit rate measured by the client after a warm-up of" \
+		"as many requests."
+	echo
+	echo "| server | hit rate | keys held | used_memory | evicted_keys | RSS |"
+	echo "|---|---|---|---|---|---|"
+	for name in redis durastore; do
+		start_server "$name" "$TMP/hitrate-$name" off
+		wait_ready "$SRV_PORT" "$SRV_PID" >/dev/null
+		progress "hit rate, $name: pid $SRV_PID, port $SRV_PORT"
+		line=$("$TMP/hitrate" -addr "127.0.0.1:$SRV_PORT" "${hr_flags[@]}") || {
+			check_alive "$SRV_PID" "$name"
+			die "scripts/hitrate against $name failed"
+		}
+		progress "hit rate, $name: $line"
+		rss=$(rss_bytes "$SRV_PID")
+		stop_server "$SRV_PID"
+		rm -rf "$TMP/hitrate-$name"
+		awk -v name="$name" -v rss="$rss" '{
+			for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+			printf "| %s | %.2f%% | %s | %s | %s | %s |\n", name, f["hit_rate"] * 100, f["keys"], f["used_memory"], f["evicted_keys"], rss
+		}' <<<"$line"
+	done
+	echo
+	echo "Load average at end: $(cut -d' ' -f1-3 /proc/loadavg); total run time $((SECONDS - START_SECS)) s."
+	exit 0
+fi
 
 # ---------------------------------------------------------------- throughput
 RAW=$TMP/bench.csv

@@ -48,4 +48,16 @@ go test -race -count=1 ./engine/ ./commands/ ./server/ ./cmd/...
 echo "== end-to-end tests (server built with the race detector)"
 DURASTORE_RACE=1 go test -count=1 -timeout 15m ./tests/
 
+# Fuzzing (issue 7): the request framer and every command's argument
+# parsing, from the committed seed corpus in server/testdata/fuzz. Short in
+# CI; DURASTORE_SOAK=1 runs each target for DURASTORE_FUZZTIME (10m).
+fuzztime=10s
+if [ "${DURASTORE_SOAK:-}" = 1 ]; then
+	fuzztime="${DURASTORE_FUZZTIME:-10m}"
+fi
+for target in FuzzReqScanner FuzzCommands; do
+	echo "== fuzz $target ($fuzztime)"
+	go test ./server/ -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime"
+done
+
 echo "== all checks passed"

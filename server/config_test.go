@@ -37,6 +37,9 @@ func TestConfigDefaults(t *testing.T) {
 		HTTPPort: 8080, HTTPBind: "127.0.0.1", HTTPToken: "", Hz: 10,
 		AutoAOFRewritePercentage: 100, AutoAOFRewriteMinSize: 64 * 1024 * 1024,
 		MaxMemory: 0, MaxMemoryPolicy: "noeviction", LuaTimeLimit: 5000, Save: "",
+		MaxMemorySamples: 5, MaxMemoryTenacity: 10, LFULogFactor: 10, LFUDecayTime: 1,
+		AOFLoadTruncated: true, AOFLoadDamaged: "refuse",
+		ProtectedMode: true, TLSAuthClients: "yes",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("DefaultConfig() =\n%+v\nwant\n%+v", c, want)
@@ -60,7 +63,8 @@ func TestConfigDefaults(t *testing.T) {
 		"client-query-buffer-limit": "1073741824", "http-port": "8080",
 		"http-bind": "127.0.0.1", "http-token": "", "hz": "10",
 		"auto-aof-rewrite-percentage": "100", "auto-aof-rewrite-min-size": "67108864",
-		"maxmemory": "0", "maxmemory-policy": "noeviction",
+		"maxmemory": "0", "maxmemory-policy": "noeviction", "maxmemory-samples": "5",
+		"maxmemory-eviction-tenacity": "10", "lfu-log-factor": "10", "lfu-decay-time": "1",
 		"busy-reply-threshold": "5000", "lua-time-limit": "5000", "save": "",
 		"MAXCLIENTS": "10000", // names are case-insensitive
 	}
@@ -77,8 +81,8 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	// Every parameter is reachable by Get and the table is sorted.
 	params := Params()
-	if len(params) != 24 {
-		t.Errorf("Params() has %d rows, want 24", len(params))
+	if len(params) != 36 {
+		t.Errorf("Params() has %d rows, want 36", len(params))
 	}
 	for i, p := range params {
 		if _, ok := c.Get(p.Name); !ok {
@@ -100,9 +104,12 @@ func TestConfigMutability(t *testing.T) {
 	mutable := []string{"maxclients", "timeout", "loglevel", "requirepass", "appendfsync",
 		"hz", "maxmemory", "maxmemory-policy", "busy-reply-threshold",
 		"auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "proto-max-bulk-len",
-		"client-query-buffer-limit", "save", "http-token"}
+		"client-query-buffer-limit", "save", "http-token", "maxmemory-samples",
+		"maxmemory-eviction-tenacity", "lfu-log-factor", "lfu-decay-time",
+		"aof-load-truncated", "aof-load-damaged", "protected-mode"}
 	immutable := []string{"port", "bind", "dir", "databases", "max-namespaces", "http-port",
-		"http-bind", "logfile", "appendonly"}
+		"http-bind", "logfile", "appendonly", "tls-port", "tls-cert-file", "tls-key-file",
+		"tls-ca-cert-file", "tls-auth-clients"}
 	for _, n := range mutable {
 		if p, ok := LookupParam(n); !ok || !p.Mutable {
 			t.Errorf("%s should be mutable", n)
@@ -630,8 +637,8 @@ func TestConfigGlob(t *testing.T) {
 func TestConfigMatch(t *testing.T) {
 	c := DefaultConfig()
 	all := c.Match("*")
-	if len(all) != 25 { // 24 parameters plus the lua-time-limit alias
-		t.Errorf("Match(*) returned %d entries, want 25", len(all))
+	if len(all) != 37 { // 36 parameters plus the lua-time-limit alias
+		t.Errorf("Match(*) returned %d entries, want 37", len(all))
 	}
 	for i := 1; i < len(all); i++ {
 		if all[i-1][0] >= all[i][0] {
@@ -646,12 +653,12 @@ func TestConfigMatch(t *testing.T) {
 		return out
 	}
 	cases := map[string][]string{
-		"max*":           {"max-namespaces", "maxclients", "maxmemory", "maxmemory-policy"},
+		"max*":           {"max-namespaces", "maxclients", "maxmemory", "maxmemory-eviction-tenacity", "maxmemory-policy", "maxmemory-samples"},
 		"MAXMEMORY":      {"maxmemory"},
 		"?ort":           {"port"},
 		"http-*":         {"http-bind", "http-port", "http-token"},
 		"[hp]*t":         {"http-port", "port"},
-		"*time*":         {"lua-time-limit", "timeout"},
+		"*time*":         {"lfu-decay-time", "lua-time-limit", "timeout"},
 		"lua-time-limit": {"lua-time-limit"},
 		"busy*":          {"busy-reply-threshold"},
 		"auto-aof-*":     {"auto-aof-rewrite-min-size", "auto-aof-rewrite-percentage"},
@@ -665,7 +672,8 @@ func TestConfigMatch(t *testing.T) {
 	}
 	c.MaxMemory = 5 << 20
 	got := c.Match("maxmemory*")
-	want := [][2]string{{"maxmemory", "5242880"}, {"maxmemory-policy", "noeviction"}}
+	want := [][2]string{{"maxmemory", "5242880"}, {"maxmemory-eviction-tenacity", "10"},
+		{"maxmemory-policy", "noeviction"}, {"maxmemory-samples", "5"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Match(maxmemory*) = %q, want %q", got, want)
 	}

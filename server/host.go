@@ -6,15 +6,19 @@ package server
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/tidwall/redcon"
 
 	"durastore/commands"
+	"durastore/engine"
 )
 
 var _ commands.Host = (*Server)(nil)
@@ -126,23 +130,79 @@ func (s *Server) ConfigValue(name string) string {
 	return v
 }
 
-// ConfigSet implements CONFIG SET and applies what can change at run
-// time: the idle timeout of new connections, maxclients and requirepass
-// (read at each accept and command). Parameters the engine reads only when
-// it opens (appendfsync, hz, auto-aof-rewrite-*) are stored and take
-// effect at the next start.
+// ConfigSet implements CONFIG SET and applies what changed at once: the
+// idle timeout, the engine's fsync policy, hz and automatic rewrite
+// thresholds, and the log level; maxclients, requirepass and the request
+// limits are read where they are used.
 func (s *Server) ConfigSet(pairs [][2]string) error {
 	s.cfgMu.Lock()
+	before := s.cfg
 	err := s.cfg.SetRuntime(pairs)
-	timeout := s.cfg.Timeout
+	after := s.cfg
 	s.cfgMu.Unlock()
 	if err != nil {
 		return err
 	}
-	for _, rs := range s.listeners {
-		rs.SetIdleClose(time.Duration(timeout) * time.Second)
+	if after.Timeout != before.Timeout {
+		for _, rs := range s.listeners {
+			rs.SetIdleClose(time.Duration(after.Timeout) * time.Second)
+		}
+	}
+	if after.AppendFsync != before.AppendFsync {
+		if f, err := engine.ParseFsync(after.AppendFsync); err == nil {
+			if err := s.store.SetFsync(f); err != nil {
+				return fmt.Errorf("ERR CONFIG SET failed (possibly related to argument 'appendfsync') - %v", err)
+			}
+		}
+	}
+	if after.Hz != before.Hz {
+		s.store.SetHz(after.Hz)
+	}
+	if after.AutoAOFRewritePercentage != before.AutoAOFRewritePercentage ||
+		after.AutoAOFRewriteMinSize != before.AutoAOFRewriteMinSize {
+		s.store.SetAutoRewrite(after.AutoAOFRewritePercentage, after.AutoAOFRewriteMinSize)
+	}
+	if mc := memoryConfig(after); mc != memoryConfig(before) {
+		s.store.SetMemoryConfig(mc)
+	}
+	if after.LogLevel != before.LogLevel && s.logLevel != nil {
+		s.logLevel.Set(SlogLevel(after.LogLevel))
 	}
 	return nil
+}
+
+// memoryConfig is the engine's memory management from the configuration:
+// maxmemory and its policy, and the Go runtime's memory limit set from it.
+func memoryConfig(cfg Config) engine.MemoryConfig {
+	pol, _ := engine.ParsePolicy(cfg.MaxMemoryPolicy) // validated by the config table
+	return engine.MemoryConfig{
+		MaxMemory:     cfg.MaxMemory,
+		Policy:        pol,
+		Samples:       cfg.MaxMemorySamples,
+		LFULogFactor:  cfg.LFULogFactor,
+		LFUDecayTime:  cfg.LFUDecayTime,
+		Tenacity:      cfg.MaxMemoryTenacity,
+		GoMemoryLimit: true,
+	}
+}
+
+// SetLogLevel gives the server the level of its logger, which CONFIG SET
+// loglevel then changes.
+func (s *Server) SetLogLevel(v *slog.LevelVar) { s.logLevel = v }
+
+// SlogLevel maps a Redis loglevel to a slog level.
+func SlogLevel(name string) slog.Level {
+	switch strings.ToLower(name) {
+	case "debug":
+		return slog.LevelDebug
+	case "verbose":
+		return slog.LevelDebug + 2
+	case "warning":
+		return slog.LevelWarn
+	case "nothing":
+		return slog.LevelError + 100
+	}
+	return slog.LevelInfo // notice
 }
 
 // ConfigRewrite implements CONFIG REWRITE.
@@ -152,7 +212,8 @@ func (s *Server) ConfigRewrite() error {
 	return s.cfg.Rewrite()
 }
 
-// ResetStats zeroes the server's counters.
+// ResetStats zeroes the server's counters (CONFIG RESETSTAT; the
+// command counters are the environment's).
 func (s *Server) ResetStats() {
 	s.totalConns.Store(0)
 	s.rejectedConns.Store(0)

@@ -31,11 +31,16 @@ type Server struct {
 	cfgMu sync.RWMutex
 	cfg   Config
 	log   *slog.Logger
-	store *engine.Store
-	env   *commands.Env
+	// logLevel is the logger's level, which CONFIG SET loglevel changes
+	// (nil when the logger was not built with one).
+	logLevel *slog.LevelVar
+	store    *engine.Store
+	env      *commands.Env
 
 	listeners []*redcon.Server
+	rawLns    []net.Listener // closed directly too: redcon's Close is a no-op until Serve has begun
 	addrs     []net.Addr
+	http      *httpAPI // the HTTP API (http.go), nil when http-port is 0
 
 	mu      sync.Mutex
 	clients map[int64]*client
@@ -53,17 +58,127 @@ type Server struct {
 	gate     sync.RWMutex
 	closing  atomic.Bool
 	shutdown chan struct{}
-	once     sync.Once
-	serveWG  sync.WaitGroup
+	// stopSampler ends sampleStats.
+	stopSampler chan struct{}
+	once        sync.Once
+	serveWG     sync.WaitGroup
 }
 
 // client is one connection.
 type client struct {
 	sess *commands.Session
 	conn redcon.Conn
-	fd   int // the socket's descriptor, for CLIENT LIST
+	nc   net.Conn // the socket (through the limits wrapper) replies go to
+	fd   int      // the socket's descriptor, for CLIENT LIST
 	w    commands.Writer
 	cmds [][][]byte
+	out  outbox
+	log  *slog.Logger
+	env  *commands.Env
+}
+
+// Writing to a client. Replies are written by the client's own goroutine
+// straight to the socket (redcon's buffer stays empty); pushes (client
+// tracking invalidations, pub/sub messages) come from other clients'
+// goroutines at any time. outbox keeps both in order on the socket: wmu is
+// held for every write, and pushes wait in pending, a bounded queue, until
+// the client's goroutine writes them after its replies or, when it is
+// idle, a short-lived flusher goroutine does. Whoever queues a push only
+// appends to pending, so it never waits for a slow client.
+type outbox struct {
+	wmu sync.Mutex // held while writing to the socket
+
+	mu       sync.Mutex // guards the fields below
+	pending  []byte
+	busy     bool // the client's goroutine runs commands and writes pending after its replies
+	flushing bool // a flusher goroutine is running
+	closed   bool
+}
+
+// maxPendingPushes bounds the pushes queued for one client, as Redis's
+// client-output-buffer-limit for pub/sub clients (32 MB): a client that
+// falls that far behind is disconnected.
+const maxPendingPushes = 32 << 20
+
+// Push queues b for the client (commands.Pusher).
+func (cl *client) Push(b []byte) {
+	o := &cl.out
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return
+	}
+	if len(o.pending)+len(b) > maxPendingPushes {
+		o.closed = true
+		o.pending = nil
+		o.mu.Unlock()
+		cl.log.Warn("closing client that reached its output buffer limit", "id", cl.sess.ID, "addr", cl.sess.Addr)
+		cl.nc.Close()
+		return
+	}
+	o.pending = append(o.pending, b...)
+	start := !o.busy && !o.flushing
+	if start {
+		o.flushing = true
+	}
+	o.mu.Unlock()
+	if start {
+		go cl.flushPushes()
+	}
+}
+
+// flushPushes writes the queued pushes of an idle client.
+func (cl *client) flushPushes() {
+	o := &cl.out
+	for {
+		o.wmu.Lock()
+		o.mu.Lock()
+		b := o.pending
+		o.pending = nil
+		if len(b) == 0 || o.busy || o.closed {
+			o.pending = b // the client's goroutine writes them
+			o.flushing = false
+			o.mu.Unlock()
+			o.wmu.Unlock()
+			return
+		}
+		o.mu.Unlock()
+		cl.write(b)
+		o.wmu.Unlock()
+	}
+}
+
+// takePending returns the queued pushes, setting busy; o.mu is not held.
+func (o *outbox) takePending(busy bool) []byte {
+	o.mu.Lock()
+	b := o.pending
+	o.pending = nil
+	o.busy = busy
+	o.mu.Unlock()
+	return b
+}
+
+// writeReplies writes replies gathered so far in the middle of a pipeline
+// (runBounded), in turn with pushes.
+func (cl *client) writeReplies(b []byte) error {
+	cl.out.wmu.Lock()
+	defer cl.out.wmu.Unlock()
+	n, err := cl.nc.Write(b)
+	cl.env.NoteNetIO(0, int64(n))
+	return err
+}
+
+// write sends b to the socket; wmu is held. An error closes the
+// connection, which redcon's reader then notices.
+func (cl *client) write(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	n, err := cl.nc.Write(b)
+	cl.env.NoteNetIO(0, int64(n))
+	if err != nil {
+		cl.nc.Close()
+	}
 }
 
 // New opens the store and prepares the listeners; Start begins serving.
@@ -84,7 +199,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		Hz:                    cfg.Hz,
 		AutoRewritePercentage: cfg.AutoAOFRewritePercentage,
 		AutoRewriteMinSize:    cfg.AutoAOFRewriteMinSize,
+		RefuseTruncated:       !cfg.AOFLoadTruncated,
+		RepairDamaged:         cfg.AOFLoadDamaged == "truncate",
 		Logger:                log,
+		Memory:                memoryConfig(cfg), // host.go
 	})
 	if err != nil {
 		return nil, err
@@ -96,11 +214,18 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		clients:  map[int64]*client{},
 		started:  time.Now(),
 		shutdown: make(chan struct{}),
-		runID:    randomHex40(),
-		replID:   randomHex40(),
+
+		stopSampler: make(chan struct{}),
+		runID:       randomHex40(),
+		replID:      randomHex40(),
 	}
 	s.lastSave.Store(s.started.Unix())
 	s.env = &commands.Env{Store: store, Host: s, Table: commands.Default}
+	s.env.PrepareStore()
+	s.env.PrepareTracking()
+	// A percentage of 0 disables automatic rewrites, which engine.Open
+	// would read as "default".
+	store.SetAutoRewrite(cfg.AutoAOFRewritePercentage, cfg.AutoAOFRewriteMinSize)
 	return s, nil
 }
 
@@ -115,6 +240,15 @@ func (s *Server) Addrs() []net.Addr { return s.addrs }
 
 // Start binds every configured address and serves in the background.
 func (s *Server) Start() error {
+	// The HTTP API binds first: redcon's Close does nothing until Serve
+	// has begun, so a RESP listener must not be closed right after start.
+	if err := s.startTLS(); err != nil { // tls.go
+		s.closeListeners()
+		return err
+	}
+	if err := s.startHTTP(); err != nil {
+		return err
+	}
 	binds := s.cfg.Bind
 	if len(binds) == 0 {
 		binds = []string{""} // every interface
@@ -126,12 +260,14 @@ func (s *Server) Start() error {
 			s.closeListeners()
 			return fmt.Errorf("listening on %s: %w", addr, err)
 		}
+		ln = &limitListener{Listener: ln, srv: s} // request limits, see limits.go
 		rs := redcon.NewServerNetwork("tcp", addr, s.handle, s.accept, s.closed)
 		if s.cfg.Timeout > 0 {
 			rs.SetIdleClose(time.Duration(s.cfg.Timeout) * time.Second)
 		}
 		rs.AcceptError = func(err error) { s.log.Warn("accept failed", "err", err) }
 		s.listeners = append(s.listeners, rs)
+		s.rawLns = append(s.rawLns, ln)
 		s.addrs = append(s.addrs, ln.Addr())
 		s.serveWG.Add(1)
 		go func() {
@@ -142,12 +278,31 @@ func (s *Server) Start() error {
 		}()
 		s.log.Info("listening", "addr", ln.Addr().String())
 	}
+	go s.sampleStats()
 	return nil
+}
+
+// sampleStats feeds INFO's instantaneous_* fields every 100 ms, as Redis's
+// serverCron does.
+func (s *Server) sampleStats() {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopSampler:
+			return
+		case now := <-t.C:
+			s.env.SampleStats(now)
+		}
+	}
 }
 
 func (s *Server) closeListeners() {
 	for _, rs := range s.listeners {
 		rs.Close()
+	}
+	for _, ln := range s.rawLns {
+		ln.Close()
 	}
 }
 
@@ -158,7 +313,11 @@ func (s *Server) Shutdown() error {
 	s.once.Do(func() {
 		s.closing.Store(true)
 		s.closeListeners()
-		s.gate.Lock() // waits for batches in flight
+		s.stopHTTP()
+		close(s.stopSampler)
+		s.env.ReleasePause() // commands held by CLIENT PAUSE finish
+		s.env.StopScripts()  // a running script would hold the gate forever
+		s.gate.Lock()        // waits for batches in flight
 		s.serveWG.Wait()
 		err = s.store.Close()
 		s.gate.Unlock()
@@ -184,8 +343,11 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	if maxClients > 0 && n >= maxClients {
 		s.rejectedConns.Add(1)
 		nc := conn.(interface{ NetConn() net.Conn }).NetConn()
-		nc.SetWriteDeadline(time.Now().Add(time.Second))
+		nc.SetDeadline(time.Now().Add(time.Second)) // read too: a TLS write needs a handshake first
 		nc.Write([]byte("-ERR max number of clients reached\r\n"))
+		return false
+	}
+	if s.refuseProtected(conn) { // protected mode, tls.go
 		return false
 	}
 	id := s.nextID.Add(1)
@@ -193,11 +355,18 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	if nc, ok := conn.(interface{ NetConn() net.Conn }); ok {
 		laddr = nc.NetConn().LocalAddr().String()
 	}
-	cl := &client{sess: commands.NewSession(id, conn.RemoteAddr(), laddr), conn: conn, fd: connFD(conn)}
+	cl := &client{sess: commands.NewSession(id, conn.RemoteAddr(), laddr), conn: conn, fd: connFD(conn), log: s.log, env: s.env}
+	cl.nc = conn.(interface{ NetConn() net.Conn }).NetConn()
 	cl.w.RESP = 2
+	s.env.SessionOpened(cl.sess, cl)
 	cl.sess.Authed = requirePass == ""
 	s.totalConns.Add(1)
 	conn.SetContext(cl)
+	if nc, ok := conn.(interface{ NetConn() net.Conn }); ok {
+		if lc, ok := nc.NetConn().(*limitConn); ok {
+			lc.client = cl // the request limits depend on AUTH
+		}
+	}
 	s.mu.Lock()
 	s.clients[id] = cl
 	s.mu.Unlock()
@@ -212,6 +381,12 @@ func (s *Server) closed(conn redcon.Conn, err error) {
 	s.mu.Lock()
 	delete(s.clients, cl.sess.ID)
 	s.mu.Unlock()
+	s.env.SessionClosed(cl.sess)
+	cl.out.mu.Lock()
+	cl.out.closed = true
+	cl.out.pending = nil
+	cl.out.mu.Unlock()
+	s.env.SessionGone(cl.sess) // tracking and pub/sub
 }
 
 // handle receives the first command of what redcon read from a client and
@@ -232,11 +407,33 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 		conn.Close()
 		return
 	}
+	s.env.NoteNetIO(requestSize(cl.cmds), 0)
+	// Replies go straight to the socket through the outbox (redcon's own
+	// buffer stays empty). Pushes queued before these commands go first;
+	// those queued while they run (such as the invalidations their own
+	// writes cause) go after their replies, as in Redis.
+	o := &cl.out
+	if b := o.takePending(true); len(b) > 0 {
+		o.wmu.Lock()
+		cl.write(b)
+		o.wmu.Unlock()
+	}
 	cl.w.B = cl.w.B[:0]
 	cl.w.RESP = cl.sess.RESP
-	s.env.Run(cl.sess, &cl.w, cl.cmds)
+	if !s.runBounded(cl, conn) { // env.Run with output limits, see limits.go
+		o.takePending(false)
+		s.gate.RUnlock()
+		clear(cl.cmds)
+		conn.Close()
+		return
+	}
 	s.gate.RUnlock()
-	conn.WriteRaw(cl.w.B)
+	o.wmu.Lock()
+	if b := o.takePending(false); len(b) > 0 {
+		cl.w.B = append(cl.w.B, b...)
+	}
+	cl.write(cl.w.B)
+	o.wmu.Unlock()
 	if cap(cl.w.B) > 64<<10 {
 		cl.w.B = nil
 	}
@@ -244,6 +441,28 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 	if cl.sess.Closing {
 		conn.Close()
 	}
+}
+
+// requestSize is the size of commands in RESP, what Redis counts as
+// network input (inline commands arrive rewritten as RESP).
+func requestSize(cmds [][][]byte) int64 {
+	n := 0
+	for _, args := range cmds {
+		n += 3 + digits(len(args))
+		for _, a := range args {
+			n += 5 + digits(len(a)) + len(a)
+		}
+	}
+	return int64(n)
+}
+
+func digits(n int) int {
+	d := 1
+	for n >= 10 {
+		n /= 10
+		d++
+	}
+	return d
 }
 
 // ConnectedClients counts open connections.

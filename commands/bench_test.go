@@ -1,0 +1,55 @@
+package commands
+
+import (
+	"strconv"
+	"testing"
+
+	"durastore/engine"
+)
+
+// The command path without the network: dispatch, transaction, handler
+// and reply encoding, as the server runs a client's read batch.
+
+func benchEnv(b *testing.B) (*Env, *Session) {
+	st, err := engine.Open(engine.Config{AppendOnly: false})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	e := &Env{Store: st, Table: Default}
+	return e, NewSession(1, "127.0.0.1:1", "127.0.0.1:2")
+}
+
+func benchCommands(n int, name string, withValue bool) [][][]byte {
+	val := make([]byte, 32)
+	cmds := make([][][]byte, n)
+	for i := range cmds {
+		args := [][]byte{[]byte(name), []byte("key:" + strconv.Itoa(i))}
+		if withValue {
+			args = append(args, val)
+		}
+		cmds[i] = args
+	}
+	return cmds
+}
+
+func benchRun(b *testing.B, name string, withValue bool, pipeline int) {
+	e, s := benchEnv(b)
+	keys := 100000
+	all := benchCommands(keys, name, withValue)
+	e.Run(s, &Writer{RESP: 2}, benchCommands(keys, "set", true))
+	w := &Writer{RESP: 2}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i += pipeline {
+		j := i % (keys - pipeline)
+		w.B = w.B[:0]
+		e.Run(s, w, all[j:j+pipeline])
+	}
+}
+
+func BenchmarkCommandGet(b *testing.B)       { benchRun(b, "get", false, 1) }
+func BenchmarkCommandSet(b *testing.B)       { benchRun(b, "set", true, 1) }
+func BenchmarkCommandIncr(b *testing.B)      { benchRun(b, "incr", false, 1) }
+func BenchmarkCommandGetPipe16(b *testing.B) { benchRun(b, "get", false, 16) }
+func BenchmarkCommandSetPipe16(b *testing.B) { benchRun(b, "set", true, 16) }
