@@ -164,11 +164,14 @@ func withTx(c *Ctx, fn func(tx *engine.Tx)) {
 }
 
 // objectLookup finds the key of an OBJECT call without recording an
-// access, as Redis's objectCommandLookup; it replies null when the key
-// does not exist.
+// access, as Redis's objectCommandLookup (which counts a keyspace hit or
+// miss); it replies null when the key does not exist.
 func objectLookup(c *Ctx, fn func(v engine.Value)) {
 	withTx(c, func(tx *engine.Tx) {
 		v, found, err := tx.Peek(c.S.DB, c.Str(2))
+		if err == nil {
+			countHit(c, found)
+		}
 		switch {
 		case err != nil:
 			c.Error("ERR " + err.Error())

@@ -15,12 +15,17 @@ package engine
 // TestMemoryEstimate). Every change of a key adjusts it at commit: Set,
 // Delete, Flush, expiry and eviction.
 //
-// table is the access table's size (access.go), known exactly. baseline
-// is everything else the heap holds live: connections' buffers,
-// namespaces, scripts, and whatever the per-key estimate misses. It is measured after each garbage collection, from the live heap
-// the collector found (runtime/metrics, which does not stop the world),
-// less the data figure at that moment; between collections it stays put,
-// so used_memory follows the data at once and the rest at the next cycle.
+// table is the access table's size (access.go), known exactly.
+//
+// baseline is everything else the heap holds live: connections' buffers,
+// namespaces, scripts, and whatever the per-key estimate misses (it is
+// negative when the estimate runs high). It is measured after each garbage
+// collection (afterGC) from the live heap the collector found
+// (runtime/metrics, which does not stop the world) less data and table;
+// between collections it stays put, so used_memory follows the data at
+// once and the rest at the next cycle. A rise must last three collections
+// to count, so a pipeline's buffers caught by one collection do not evict
+// keys.
 //
 // When maxmemory is set the Go runtime's soft memory limit is set a margin
 // above it (GoMemoryLimit), so the collector works harder as the heap nears
@@ -211,7 +216,8 @@ type memState struct {
 	pool    evictionPool
 	nextNS  int
 
-	cfgMu sync.Mutex // serialises SetMemoryConfig
+	cfgMu   sync.Mutex // serialises SetMemoryConfig; taken before evictMu and tableMu
+	tableMu sync.Mutex // serialises making and replacing the access table
 }
 
 // goLimitOrig is the runtime's memory limit before any store changed it
@@ -277,8 +283,8 @@ func (s *Store) accessTable() *accessTable {
 	if t := s.mem.table.Load(); t != nil {
 		return t
 	}
-	s.mem.cfgMu.Lock()
-	defer s.mem.cfgMu.Unlock()
+	s.mem.tableMu.Lock()
+	defer s.mem.tableMu.Unlock()
 	if t := s.mem.table.Load(); t != nil {
 		return t
 	}
@@ -400,14 +406,22 @@ func GoMemoryLimit(maxmemory int64) int64 {
 func (s *Store) SetMemoryConfig(mc MemoryConfig) {
 	s.mem.cfgMu.Lock()
 	defer s.mem.cfgMu.Unlock()
+	if mc.Policy != s.Policy() {
+		// The pool's scores and keys were chosen for the old policy.
+		s.mem.evictMu.Lock()
+		s.mem.pool.reset()
+		s.mem.evictMu.Unlock()
+	}
 	s.applyMemoryConfig(mc)
 	// The table follows maxmemory when it changes by more than half or
 	// double: small adjustments do not churn it.
-	if t := s.mem.table.Load(); t != nil && (accessSlots(mc.MaxMemory) > 2*len(t.slots) || 2*accessSlots(mc.MaxMemory) < len(t.slots)) {
-		nt := t.resized(accessSlots(mc.MaxMemory), time.Now().UnixMilli(), s.accessMode())
+	s.mem.tableMu.Lock()
+	if t, n := s.mem.table.Load(), accessSlots(mc.MaxMemory); t != nil && (n > 2*len(t.slots) || 2*n < len(t.slots)) {
+		nt := t.resized(n, time.Now().UnixMilli(), s.accessMode())
 		s.mem.table.Store(nt)
 		s.mem.tableSz.Store(nt.bytes())
 	}
+	s.mem.tableMu.Unlock()
 	s.kickEvictor()
 }
 

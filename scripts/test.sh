@@ -43,10 +43,13 @@ echo "== go vet"
 go vet ./...
 
 echo "== unit tests (race detector)"
-go test -race -count=1 ./engine/ ./commands/ ./server/ ./cmd/...
+go test -race -count=1 ./engine/ ./commands/ ./server/ ./cmd/... ./compat/ ./scripts/...
 
 echo "== end-to-end tests (server built with the race detector)"
 DURASTORE_RACE=1 go test -count=1 -timeout 15m ./tests/
+
+echo "== resident-memory bounds (server built without the race detector)"
+go test -count=1 -timeout 5m -run 'TestEvictionFillBounded' ./tests/
 
 # Fuzzing (issue 7): the request framer and every command's argument
 # parsing, from the committed seed corpus in server/testdata/fuzz. Short in

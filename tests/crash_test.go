@@ -352,6 +352,24 @@ func crashKillRestart(t *testing.T, policy string, rounds int) {
 				}
 			}(w)
 		}
+		// Now and then the file is rewritten, which keeps it small over
+		// many rounds, and now and then a rewrite runs while the kill
+		// comes.
+		switch round % 10 {
+		case 5:
+			c := p.Dial(t)
+			c.Do("BGREWRITEAOF")
+			deadline := time.Now().Add(30 * time.Second)
+			for strings.Contains(c.Do("INFO", "persistence"), "aof_rewrite_in_progress:1") && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			c.Close()
+		case 7:
+			if c, err := net.Dial("tcp", p.Addr); err == nil {
+				c.Write(encodeCommand("BGREWRITEAOF"))
+				c.Close()
+			}
+		}
 		// Kill at a random moment: sometimes at once, mostly after
 		// writes have piled up.
 		delay := time.Duration(rng.IntN(150)) * time.Millisecond

@@ -113,7 +113,21 @@ func TestMemoryObjectRefcountAndErrors(t *testing.T) {
 		OBJECT REFCOUNT nokey
 		OBJECT HELP
 	`)
+	// OBJECT counts keyspace hits and misses; MEMORY USAGE does not.
+	x.Do(t, "CONFIG", "RESETSTAT")
+	x.Do(t, "OBJECT", "ENCODING", "s")
+	x.Do(t, "OBJECT", "REFCOUNT", "nokey")
+	x.DoMatch(t, bothInts, "MEMORY", "USAGE", "s")
+	x.Do(t, "MEMORY", "USAGE", "nokey")
+	for _, f := range []string{"keyspace_hits", "keyspace_misses"} {
+		if r, d := infoInt(t, x.R, "stats", f), infoInt(t, x.D, "stats", f); r != 1 || d != r {
+			t.Errorf("%s: redis %d, durastore %d", f, r, d)
+		}
+	}
 }
+
+// bothInts accepts two integer replies.
+func bothInts(r, d string) bool { return strings.HasPrefix(r, ":") && strings.HasPrefix(d, ":") }
 
 // TestMemoryObjectFreq: under an LFU policy a new key's counter is 5
 // and its first access makes it 6, in both servers; idle time is refused.
@@ -232,7 +246,6 @@ func TestMemoryHelpAndUsageErrors(t *testing.T) {
 		SET gone x PXAT 1
 	`)
 	// An expired key not yet removed still has a size, in both.
-	bothInts := func(r, d string) bool { return strings.HasPrefix(r, ":") && strings.HasPrefix(d, ":") }
 	x.DoMatch(t, bothInts, "MEMORY", "USAGE", "gone")
 	x.DoMatch(t, resp3Hello, "HELLO", "3")
 	x.Do(t, "MEMORY", "USAGE", "nokey")
