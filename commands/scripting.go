@@ -129,6 +129,9 @@ type scriptRun struct {
 	errLine   int
 	errSource string
 	w         Writer
+	// oom is the memory state when the script began: then, as in Redis,
+	// redis.call of a denyoom command fails.
+	oom bool
 }
 
 // sha1hex is the lower-case hex SHA1 of s, as Redis names scripts.
@@ -541,6 +544,9 @@ func (e *Env) execScript(c *Ctx, tx *engine.Tx, sha string, proto *lua.FunctionP
 	ctx, cancel := context.WithCancel(context.Background())
 	run := &scriptRun{env: e, c: c, tx: tx, sha: sha, readOnly: readOnly, resp: 2,
 		start: time.Now(), ownTx: ownTx, cancel: cancel}
+	if max := e.Store.MaxMemory(); max > 0 && e.Store.UsedMemory() > max {
+		run.oom = true
+	}
 	db, dbIndex := c.S.DB, c.S.DBIndex
 	st.run = run
 	st.globals.RawSetString("KEYS", luaArray(L, keys))
@@ -1146,6 +1152,9 @@ func (run *scriptRun) dispatch(args [][]byte) ([]byte, string) {
 	}
 	if cmd.Flags&NoScript != 0 {
 		return nil, errNoScriptCmd
+	}
+	if cmd.Flags&DenyOOM != 0 && run.oom {
+		return nil, "-" + errOOM
 	}
 	if cmd.Flags&Write != 0 {
 		if run.readOnly {

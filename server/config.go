@@ -62,6 +62,11 @@ type Config struct {
 	TLSKeyFile               string   // tls-key-file
 	TLSCACertFile            string   // tls-ca-cert-file: CA for client certificates
 	TLSAuthClients           string   // tls-auth-clients: yes, no or optional (yes)
+	SlowlogLogSlowerThan     int64    // slowlog-log-slower-than in microseconds (10000; negative disables)
+	SlowlogMaxLen            int      // slowlog-max-len (128)
+	HTTPMaxBody              int64    // http-max-body: largest HTTP request body (1mb)
+	HTTPMaxBatch             int      // http-max-batch: keys or entries per batch request (1000)
+	HTTPMaxKeyLen            int      // http-max-key-len: longest key or list prefix over HTTP (1024)
 }
 
 // DefaultConfig returns the configuration used when nothing is given.
@@ -99,6 +104,11 @@ func DefaultConfig() Config {
 		AOFLoadDamaged:           "refuse",
 		ProtectedMode:            true,
 		TLSAuthClients:           "yes",
+		SlowlogLogSlowerThan:     10000,
+		SlowlogMaxLen:            128,
+		HTTPMaxBody:              1 << 20,
+		HTTPMaxBatch:             1000,
+		HTTPMaxKeyLen:            1024,
 	}
 }
 
@@ -152,6 +162,12 @@ var configParams = []Param{
 		func(c *Config) *string { return &c.Dir }),
 	cfgStringParam("http-bind", false, false, nil,
 		func(c *Config) *string { return &c.HTTPBind }),
+	cfgIntParam("http-max-batch", false, 1, math.MaxInt32,
+		func(c *Config) *int { return &c.HTTPMaxBatch }),
+	cfgMemoryParam("http-max-body", false, 1024, math.MaxInt64,
+		func(c *Config) *int64 { return &c.HTTPMaxBody }),
+	cfgIntParam("http-max-key-len", false, 1, math.MaxInt32,
+		func(c *Config) *int { return &c.HTTPMaxKeyLen }),
 	cfgIntParam("http-port", false, 0, 65535,
 		func(c *Config) *int { return &c.HTTPPort }),
 	cfgStringParam("http-token", true, true, nil,
@@ -186,6 +202,10 @@ var configParams = []Param{
 	cfgStringParam("requirepass", true, true, nil,
 		func(c *Config) *string { return &c.RequirePass }),
 	cfgSaveParam(),
+	cfgIntParam("slowlog-log-slower-than", true, math.MinInt64, math.MaxInt64,
+		func(c *Config) *int64 { return &c.SlowlogLogSlowerThan }),
+	cfgIntParam("slowlog-max-len", true, 0, math.MaxInt32,
+		func(c *Config) *int { return &c.SlowlogMaxLen }),
 	cfgIntParam("timeout", true, 0, math.MaxInt32, func(c *Config) *int { return &c.Timeout }),
 	cfgEnumParam("tls-auth-clients", false, []string{"yes", "no", "optional"},
 		func(c *Config) *string { return &c.TLSAuthClients }),

@@ -40,6 +40,8 @@ func TestConfigDefaults(t *testing.T) {
 		MaxMemorySamples: 5, MaxMemoryTenacity: 10, LFULogFactor: 10, LFUDecayTime: 1,
 		AOFLoadTruncated: true, AOFLoadDamaged: "refuse",
 		ProtectedMode: true, TLSAuthClients: "yes",
+		SlowlogLogSlowerThan: 10000, SlowlogMaxLen: 128,
+		HTTPMaxBody: 1 << 20, HTTPMaxBatch: 1000, HTTPMaxKeyLen: 1024,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("DefaultConfig() =\n%+v\nwant\n%+v", c, want)
@@ -81,8 +83,8 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	// Every parameter is reachable by Get and the table is sorted.
 	params := Params()
-	if len(params) != 36 {
-		t.Errorf("Params() has %d rows, want 36", len(params))
+	if len(params) != 41 {
+		t.Errorf("Params() has %d rows, want 41", len(params))
 	}
 	for i, p := range params {
 		if _, ok := c.Get(p.Name); !ok {
@@ -106,10 +108,11 @@ func TestConfigMutability(t *testing.T) {
 		"auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "proto-max-bulk-len",
 		"client-query-buffer-limit", "save", "http-token", "maxmemory-samples",
 		"maxmemory-eviction-tenacity", "lfu-log-factor", "lfu-decay-time",
-		"aof-load-truncated", "aof-load-damaged", "protected-mode"}
+		"aof-load-truncated", "aof-load-damaged", "protected-mode",
+		"slowlog-log-slower-than", "slowlog-max-len"}
 	immutable := []string{"port", "bind", "dir", "databases", "max-namespaces", "http-port",
 		"http-bind", "logfile", "appendonly", "tls-port", "tls-cert-file", "tls-key-file",
-		"tls-ca-cert-file", "tls-auth-clients"}
+		"tls-ca-cert-file", "tls-auth-clients", "http-max-body", "http-max-batch", "http-max-key-len"}
 	for _, n := range mutable {
 		if p, ok := LookupParam(n); !ok || !p.Mutable {
 			t.Errorf("%s should be mutable", n)
@@ -637,8 +640,8 @@ func TestConfigGlob(t *testing.T) {
 func TestConfigMatch(t *testing.T) {
 	c := DefaultConfig()
 	all := c.Match("*")
-	if len(all) != 37 { // 36 parameters plus the lua-time-limit alias
-		t.Errorf("Match(*) returned %d entries, want 37", len(all))
+	if len(all) != 42 { // 41 parameters plus the lua-time-limit alias
+		t.Errorf("Match(*) returned %d entries, want 42", len(all))
 	}
 	for i := 1; i < len(all); i++ {
 		if all[i-1][0] >= all[i][0] {
@@ -656,7 +659,7 @@ func TestConfigMatch(t *testing.T) {
 		"max*":           {"max-namespaces", "maxclients", "maxmemory", "maxmemory-eviction-tenacity", "maxmemory-policy", "maxmemory-samples"},
 		"MAXMEMORY":      {"maxmemory"},
 		"?ort":           {"port"},
-		"http-*":         {"http-bind", "http-port", "http-token"},
+		"http-*":         {"http-bind", "http-max-batch", "http-max-body", "http-max-key-len", "http-port", "http-token"},
 		"[hp]*t":         {"http-port", "port"},
 		"*time*":         {"lfu-decay-time", "lua-time-limit", "timeout"},
 		"lua-time-limit": {"lua-time-limit"},

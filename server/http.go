@@ -51,10 +51,10 @@ import (
 //go:embed openapi.json
 var openAPIDoc []byte
 
-// Limits of the HTTP API. The issue asks for options; until config.go has
-// rows for them (http-max-body, http-max-batch, http-max-key-len) these are
-// the values every listener uses. httpLimits carries them so tests can
-// lower them.
+// Limits of the HTTP API. Body, batch and key sizes are the options
+// http-max-body, http-max-batch and http-max-key-len (httpLimitsFrom); these
+// constants are their defaults and the page sizes of /storage/list.
+// httpLimits carries them so tests can lower them.
 const (
 	// httpMaxBodyBytes caps a request body (a batch of values included):
 	// larger bodies get 413 without being read further.
@@ -77,6 +77,21 @@ type httpLimits struct {
 	maxKey    int
 	listLimit int
 	maxList   int
+}
+
+// httpLimitsFrom takes the configurable limits from the configuration.
+func httpLimitsFrom(cfg Config) httpLimits {
+	l := defaultHTTPLimits()
+	if cfg.HTTPMaxBody > 0 {
+		l.maxBody = cfg.HTTPMaxBody
+	}
+	if cfg.HTTPMaxBatch > 0 {
+		l.maxBatch = cfg.HTTPMaxBatch
+	}
+	if cfg.HTTPMaxKeyLen > 0 {
+		l.maxKey = cfg.HTTPMaxKeyLen
+	}
+	return l
 }
 
 func defaultHTTPLimits() httpLimits {
@@ -154,7 +169,7 @@ func (s *Server) startHTTP() error {
 	if err != nil {
 		return fmt.Errorf("HTTP API listening on %s: %w", addr, err)
 	}
-	h := newHTTPAPI(s, defaultHTTPLimits())
+	h := newHTTPAPI(s, httpLimitsFrom(s.cfg))
 	h.addr = ln.Addr()
 	h.done = make(chan struct{})
 	h.srv = &http.Server{

@@ -878,3 +878,23 @@ func waitRESPServing(t *testing.T, s *Server) {
 		t.Fatalf("PING: %q %v", buf, err)
 	}
 }
+
+// http-max-body, http-max-batch and http-max-key-len set the limits.
+func TestHTTPLimitsFromConfig(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.HTTPMaxBody, cfg.HTTPMaxBatch, cfg.HTTPMaxKeyLen = 4096, 7, 12
+	l := httpLimitsFrom(cfg)
+	if l.maxBody != 4096 || l.maxBatch != 7 || l.maxKey != 12 {
+		t.Fatalf("limits %+v", l)
+	}
+	if d := httpLimitsFrom(DefaultConfig()); d != defaultHTTPLimits() {
+		t.Fatalf("defaults %+v, want %+v", d, defaultHTTPLimits())
+	}
+	cfg, err := ParseArgs([]string{"--http-max-body", "2kb", "--http-max-batch", "3", "--http-max-key-len", "9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := httpLimitsFrom(cfg); l.maxBody != 2048 || l.maxBatch != 3 || l.maxKey != 9 {
+		t.Fatalf("from flags: %+v", l)
+	}
+}

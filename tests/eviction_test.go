@@ -435,3 +435,13 @@ func TestEvictionFillBounded(t *testing.T) {
 		t.Errorf("peak RSS %d over the stated bound %d (maxmemory %d)", hwm, limit+16<<20, maxmemory)
 	}
 }
+
+// A script started while memory is over the limit cannot run denyoom
+// commands through redis.call or redis.pcall; reads still work.
+func TestEvictionScriptOOM(t *testing.T) {
+	x := newDiff(t, []string{"--maxmemory", "1"}, []string{"--maxmemory", "1"})
+	x.Do(t, "EVAL", "return redis.call('set','a','b')", "0")
+	x.Do(t, "EVAL", "return redis.pcall('set','a','b')", "0")
+	x.Do(t, "EVAL", "return redis.call('get','a')", "0")
+	x.Do(t, "SET", "a", "b")
+}
