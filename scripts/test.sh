@@ -46,7 +46,11 @@ echo "== unit tests (race detector)"
 go test -race -count=1 ./engine/ ./commands/ ./server/ ./cmd/... ./compat/ ./scripts/...
 
 echo "== end-to-end tests (server built with the race detector)"
-DURASTORE_RACE=1 go test -count=1 -timeout 15m ./tests/
+# With DURASTORE_SOAK=1 this includes the long kill/restart test
+# (DURASTORE_CRASH_ROUNDS rounds per fsync policy, 2000 by default).
+e2e_timeout=15m
+[ "${DURASTORE_SOAK:-}" = 1 ] && e2e_timeout=6h
+DURASTORE_RACE=1 go test -count=1 -timeout "$e2e_timeout" ./tests/
 
 echo "== resident-memory bounds (server built without the race detector)"
 go test -count=1 -timeout 5m -run 'TestEvictionFillBounded' ./tests/

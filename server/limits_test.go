@@ -198,9 +198,9 @@ func TestString2ll(t *testing.T) {
 }
 
 // checkScanned is the property every input must keep: chunking does not
-// change the verdict or the output, and the output is RESP that redcon
-// parses without a protocol error into the same commands a reference
-// decoder finds.
+// change the scanner's verdict or output, and through a limitConn redcon
+// parses what it is handed without a protocol error into exactly the
+// complete commands of the scanner's output.
 func checkScanned(t *testing.T, in []byte) {
 	lim := reqLimits{maxBulk: 1 << 20, maxQuery: 4 << 20, authed: true}
 	out, reply, failed := scanAll(in, 0, lim)
@@ -210,19 +210,22 @@ func checkScanned(t *testing.T, in []byte) {
 			t.Fatalf("chunks of %d: %q %q %v, at once: %q %q %v", step, o, r, f, out, reply, failed)
 		}
 	}
-	rd := redcon.NewReader(bytes.NewReader([]byte(out)))
+	lc, _ := newTestLimitConn(bytes.NewReader(in), func(c *Config) {
+		c.ProtoMaxBulkLen, c.ClientQueryBufferLimit = lim.maxBulk, lim.maxQuery
+	})
+	rd := redcon.NewReader(lc)
 	var got [][][]byte
 	for {
 		cmd, err := rd.ReadCommand()
 		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, errLimitClosed) {
 				t.Fatalf("redcon rejects the scanner's output %q: %v", out, err)
 			}
 			break
 		}
 		got = append(got, cmd.Args)
 	}
-	want, rest := decodeCanonical([]byte(out))
+	want, _ := decodeCanonical([]byte(out))
 	if len(got) != len(want) {
 		t.Fatalf("redcon found %d commands, want %d in %q", len(got), len(want), out)
 	}
@@ -236,7 +239,6 @@ func checkScanned(t *testing.T, in []byte) {
 			}
 		}
 	}
-	_ = rest
 }
 
 // decodeCanonical decodes complete canonical RESP arrays of bulk strings.
