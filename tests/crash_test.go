@@ -664,6 +664,7 @@ func parseStrace(t *testing.T, path string) fsyncTrace {
 	}
 	var tr fsyncTrace
 	started := map[string]float64{} // pid -> start of an unfinished fsync
+	fileWrite := map[string]bool{}  // pid -> its unfinished write is to a file
 	for _, line := range strings.Split(string(data), "\n") {
 		f := strings.SplitN(line, " ", 3)
 		if len(f) < 3 {
@@ -694,13 +695,20 @@ func parseStrace(t *testing.T, path string) fsyncTrace {
 				delete(started, pid)
 			}
 		case strings.HasPrefix(rest, "write(") || strings.HasPrefix(rest, "pwrite64("):
-			if strings.Contains(rest, ".aof>") && !strings.HasSuffix(rest, "<unfinished ...>") {
-				tr.writeEnds = append(tr.writeEnds, ts+dur)
+			if !strings.Contains(rest, ".aof>") {
+				continue
 			}
+			if strings.HasSuffix(rest, "<unfinished ...>") {
+				fileWrite[pid] = true
+				continue
+			}
+			tr.writeEnds = append(tr.writeEnds, ts+dur)
 		case strings.HasPrefix(rest, "<... write resumed>") || strings.HasPrefix(rest, "<... pwrite64 resumed>"):
-			// Resumed writes to sockets and files look alike; a file
-			// write that blocked is counted at its resume time.
-			tr.writeEnds = append(tr.writeEnds, ts)
+			// A file write that was interrupted in the trace ends here.
+			if fileWrite[pid] {
+				tr.writeEnds = append(tr.writeEnds, ts)
+				delete(fileWrite, pid)
+			}
 		}
 	}
 	sort.Float64s(tr.writeEnds)
