@@ -15,7 +15,7 @@ func TestSlowlogConfig(t *testing.T) {
 	x.Do(t, "CONFIG", "SET", "slowlog-max-len", "abc")
 	x.Do(t, "CONFIG", "SET", "slowlog-log-slower-than", "0")
 	x.Do(t, "CONFIG", "SET", "slowlog-max-len", "2")
-	x.Do(t, "CONFIG", "GET", "slowlog-*")
+	x.DoUnordered(t, "CONFIG", "GET", "slowlog-*") // Redis lists a glob match in hash order
 	// The server rereads the configuration at most once a second.
 	time.Sleep(1100 * time.Millisecond)
 	x.Do(t, "SLOWLOG", "RESET")
