@@ -405,32 +405,13 @@ func uvarintLen(x uint64) int {
 // counts a keyspace hit or miss, then replies WRONGTYPE and returns
 // ok=false when the key holds another type.
 func readHash(c *Ctx, key string) (v engine.Value, found, ok bool) {
-	v, found, err := c.Tx.Get(c.S.DB, key)
-	if err != nil {
-		c.Error("ERR " + err.Error())
-		return v, false, false
-	}
-	countHit(c, found)
-	if found && v.Type != engine.TypeHash {
-		c.Error(ErrWrongType)
-		return v, true, false
-	}
-	return v, found, true
+	return lookupTyped(c, key, engine.TypeHash, true)
 }
 
 // writeHash looks a hash up for changing, as lookupKeyWrite (no hit or
 // miss counted), replying WRONGTYPE when the key holds another type.
 func writeHash(c *Ctx, key string) (v engine.Value, found, ok bool) {
-	v, found, err := c.Tx.Get(c.S.DB, key)
-	if err != nil {
-		c.Error("ERR " + err.Error())
-		return v, false, false
-	}
-	if found && v.Type != engine.TypeHash {
-		c.Error(ErrWrongType)
-		return v, true, false
-	}
-	return v, found, true
+	return lookupTyped(c, key, engine.TypeHash, false)
 }
 
 // storeHash writes a changed hash back, keeping the key's TTL, or deletes

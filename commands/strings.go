@@ -81,12 +81,23 @@ var stringCommands = []*Command{
 // getString reads a string key. It replies WRONGTYPE and returns ok=false
 // when the key holds another type.
 func getString(c *Ctx, key string) (v engine.Value, found, ok bool) {
+	return lookupTyped(c, key, engine.TypeString, false)
+}
+
+// lookupTyped reads a key expecting type t, as Redis's lookupKeyRead
+// (countHits: a hit or miss is counted, a key of another type is a hit) or
+// lookupKeyWrite (nothing counted). It replies with the engine's error or
+// WRONGTYPE and returns ok=false when the command must stop.
+func lookupTyped(c *Ctx, key string, t engine.Type, countHits bool) (v engine.Value, found, ok bool) {
 	v, found, err := c.Tx.Get(c.S.DB, key)
 	if err != nil {
 		c.Error("ERR " + err.Error())
 		return v, false, false
 	}
-	if found && v.Type != engine.TypeString {
+	if countHits {
+		countHit(c, found)
+	}
+	if found && v.Type != t {
 		c.Error(ErrWrongType)
 		return v, true, false
 	}
@@ -97,17 +108,7 @@ func getString(c *Ctx, key string) (v engine.Value, found, ok bool) {
 // counts a keyspace hit or miss (a key of another type is a hit), then
 // replies WRONGTYPE and returns ok=false when the key is not a string.
 func readString(c *Ctx, key string) (v engine.Value, found, ok bool) {
-	v, found, err := c.Tx.Get(c.S.DB, key)
-	if err != nil {
-		c.Error("ERR " + err.Error())
-		return v, false, false
-	}
-	countHit(c, found)
-	if found && v.Type != engine.TypeString {
-		c.Error(ErrWrongType)
-		return v, true, false
-	}
-	return v, found, true
+	return lookupTyped(c, key, engine.TypeString, true)
 }
 
 // countHit records a keyspace hit or miss for INFO.
