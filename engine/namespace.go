@@ -119,6 +119,11 @@ type groupSync struct {
 	always atomic.Bool   // CONFIG SET appendfsync changes it at run time
 	count  *atomic.Int64 // the store's fsync counter, nil in tests
 
+	// commits counts commits that wrote to the file; flushed is its value
+	// at the start of the last everysec fsync (Store.everysec).
+	commits atomic.Uint64
+	flushed uint64
+
 	mu      sync.Mutex
 	cond    *sync.Cond
 	f       *os.File
@@ -213,6 +218,23 @@ func (g *groupSync) wait() error {
 			return err
 		}
 	}
+	return nil
+}
+
+// syncIfWritten fsyncs the file if commits wrote to it since the last
+// call. It runs on the everysec goroutine, holding no database lock, so
+// readers and writers go on while the disk works (buntdb's own EverySecond
+// policy fsyncs under the database's lock and stalls both for as long as
+// the fsync takes).
+func (g *groupSync) syncIfWritten() error {
+	n := g.commits.Load()
+	if n == g.flushed {
+		return nil
+	}
+	if err := g.syncNow(); err != nil {
+		return err
+	}
+	g.flushed = n
 	return nil
 }
 

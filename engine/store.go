@@ -199,8 +199,9 @@ func Open(cfg Config) (*Store, error) {
 		}
 	}
 	s.startMemory()
-	s.bgWG.Add(1)
+	s.bgWG.Add(2)
 	go s.background()
+	go s.everysec()
 	return s, nil
 }
 
@@ -218,10 +219,7 @@ func (s *Store) SetFsync(f Fsync) error {
 		if err := ns.db.ReadConfig(&bc); err != nil {
 			return err
 		}
-		bc.SyncPolicy = buntdb.Never
-		if f == FsyncEverySec {
-			bc.SyncPolicy = buntdb.EverySecond
-		}
+		bc.SyncPolicy = buntdb.Never // everysec: see Store.everysec
 		if err := ns.db.SetConfig(bc); err != nil {
 			return err
 		}
@@ -497,6 +495,36 @@ func (s *Store) background() {
 	}
 }
 
+// everysec implements appendfsync everysec: once a second it fsyncs every
+// namespace file written since its last fsync, from its own goroutine and
+// without any database lock, as Redis fsyncs from a background thread.
+func (s *Store) everysec() {
+	defer s.bgWG.Done()
+	if !s.cfg.AppendOnly {
+		return
+	}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		s.mu.RLock()
+		every := s.cfg.Fsync == FsyncEverySec
+		s.mu.RUnlock()
+		if !every {
+			continue
+		}
+		for _, ns := range s.all() {
+			if err := ns.sync.syncIfWritten(); err != nil {
+				s.log.Error("fsync of append-only file failed", "namespace", ns.name, "err", err)
+			}
+		}
+	}
+}
+
 func (s *Store) all() []*Namespace {
 	s.mu.RLock()
 	out := make([]*Namespace, 0, len(s.spaces))
@@ -598,10 +626,9 @@ func (s *Store) openNamespace(name, file string) (*Namespace, error) {
 		// We trigger rewrites ourselves, so the file under our fsync
 		// handle never changes without us knowing.
 		AutoShrinkDisabled: true,
-		SyncPolicy:         buntdb.Never,
-	}
-	if s.cfg.Fsync == FsyncEverySec {
-		bcfg.SyncPolicy = buntdb.EverySecond
+		// everysec is ours too (Store.everysec): buntdb's fsyncs
+		// under the database's lock.
+		SyncPolicy: buntdb.Never,
 	}
 	if err := db.SetConfig(bcfg); err != nil {
 		db.Close()

@@ -248,6 +248,9 @@ func (tx *Tx) commit() ([]*Namespace, error) {
 			first = err
 			continue
 		}
+		if tx.dirty {
+			p.ns.sync.commits.Add(1)
+		}
 		if p.ns.sync.always.Load() && p.ns.path != "" && tx.dirty {
 			waits = append(waits, p.ns)
 		}

@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 	"syscall"
 
 	"durastore/server"
@@ -69,6 +70,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		pprof.StartCPUProfile(f)
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	// DURASTORE_TRACE=file writes an execution trace of the whole run
+	// (go tool trace -pprof=sched file: where goroutines waited to run).
+	if path := os.Getenv("DURASTORE_TRACE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "durastore: DURASTORE_TRACE: %v\n", err)
+			return 1
+		}
+		trace.Start(f)
+		defer func() { trace.Stop(); f.Close() }()
 	}
 
 	srv, err := server.New(cfg, logger)
