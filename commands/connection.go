@@ -572,8 +572,9 @@ func appendClientInfo(b []byte, ci ClientInfo, now time.Time) []byte {
 	s := ci.Session
 	s.mu.Lock()
 	name, db, resp := s.name, s.DB, s.RESP
-	libName, libVer, lastCmd := s.libName, s.libVer, s.lastCmd
+	libName, libVer := s.libName, s.libVer
 	s.mu.Unlock()
+	lastCmd := s.LastCommand()
 	if lastCmd == "" {
 		lastCmd = "NULL"
 	}

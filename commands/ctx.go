@@ -29,7 +29,9 @@ type Session struct {
 	name    string
 	libName string
 	libVer  string
-	lastCmd string
+	// lastCmd points to the Name of the last command's table row (set
+	// on every command, so an atomic store rather than mu).
+	lastCmd atomic.Pointer[string]
 	// LastActive is the Unix nanosecond time of the last command.
 	LastActive atomic.Int64
 	// NoEvict and NoTouch are set by CLIENT NO-EVICT and CLIENT NO-TOUCH.
@@ -75,16 +77,17 @@ func (s *Session) Lib() (string, string) {
 
 // LastCommand returns the name of the last command run.
 func (s *Session) LastCommand() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.lastCmd
+	if p := s.lastCmd.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
-func (s *Session) noteCommand(name string) {
-	s.mu.Lock()
-	s.lastCmd = name
-	s.mu.Unlock()
-	s.LastActive.Store(time.Now().UnixNano())
+// noteCommand records the command about to run (name is its table row's
+// Name) at Unix nanosecond time now.
+func (s *Session) noteCommand(name *string, now int64) {
+	s.lastCmd.Store(name)
+	s.LastActive.Store(now)
 }
 
 // Select makes name the current namespace. It holds mu because CLIENT

@@ -56,7 +56,7 @@ func dispatchSubcommand(c *Ctx) {
 	}
 	sub := c.Cmd.Subcommand(c.Args[1])
 	c.Cmd = sub
-	c.S.noteCommand(sub.Name)
+	c.S.noteCommand(&sub.Name, c.S.LastActive.Load())
 	sub.Handler(c)
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync"
+	"time"
 
 	"durastore/engine"
 )
@@ -110,11 +112,14 @@ func (e *Env) runOne(s *Session, w *Writer, cmd *Command, args [][]byte) {
 
 func (e *Env) call(c *Ctx) {
 	e.Stats.Commands.Add(1)
-	c.S.noteCommand(c.Cmd.Name)
+	// One clock reading per command: it stamps the client's last
+	// activity and starts the command's timing (afterCall).
+	start := time.Now()
+	c.S.noteCommand(&c.Cmd.Name, start.UnixNano())
 	if c.Tx != nil {
 		c.Tx.SetNoTouch(c.S.NoTouch.Load()) // CLIENT NO-TOUCH (memory.go)
 	}
-	st := e.beforeCall(c)
+	st := e.beforeCall(c, start)
 	defer e.afterCall(c, st) // statistics, tracking, CLIENT REPLY (tracking.go)
 	c.Cmd.Handler(c)
 }
@@ -125,16 +130,10 @@ func (e *Env) call(c *Ctx) {
 func (e *Env) runBatch(s *Session, w *Writer, cmds [][][]byte, write bool) {
 	start := len(w.B)
 	defer e.recoverPanic(w, start, len(cmds), nil)
-	fn := func(tx *engine.Tx) error {
-		// One Ctx serves the whole batch: one allocation, not one per
-		// command.
-		c := &Ctx{Env: e, S: s, W: w, Tx: tx}
-		for _, args := range cmds {
-			c.Args, c.Cmd = args, e.Table.Lookup(args[0])
-			e.call(c)
-		}
-		return nil
-	}
+	b := batchPool.Get().(*batch)
+	b.e, b.s, b.w, b.cmds = e, s, w, cmds
+	defer b.release()
+	fn := b.fn
 	var err error
 	switch {
 	case len(cmds) == 1 && e.Table.Lookup(cmds[0][0]).Flags&Exclusive != 0:
@@ -161,6 +160,40 @@ func (e *Env) runBatch(s *Session, w *Writer, cmds [][][]byte, write bool) {
 			w.Error(msg)
 		}
 	}
+}
+
+// batch is runBatch's transaction function with what it works on, pooled
+// so that running a batch allocates nothing: one Ctx serves all of its
+// commands, and fn is bound to run once, when the batch is made.
+type batch struct {
+	e    *Env
+	s    *Session
+	w    *Writer
+	cmds [][][]byte
+	c    Ctx
+	fn   func(*engine.Tx) error
+}
+
+var batchPool = sync.Pool{New: func() any {
+	b := &batch{}
+	b.fn = b.run
+	return b
+}}
+
+func (b *batch) run(tx *engine.Tx) error {
+	c := &b.c
+	*c = Ctx{Env: b.e, S: b.s, W: b.w, Tx: tx}
+	for _, args := range b.cmds {
+		c.Args, c.Cmd = args, b.e.Table.Lookup(args[0])
+		b.e.call(c)
+	}
+	return nil
+}
+
+func (b *batch) release() {
+	b.e, b.s, b.w, b.cmds = nil, nil, nil, nil
+	b.c = Ctx{}
+	batchPool.Put(b)
 }
 
 // WriteErrorReply is the reply to a write the disk refused, in the words

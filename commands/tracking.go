@@ -484,7 +484,7 @@ type callState struct {
 }
 
 // beforeCall runs before a command's handler.
-func (e *Env) beforeCall(c *Ctx) callState {
+func (e *Env) beforeCall(c *Ctx, start time.Time) callState {
 	if c.Tx != nil {
 		c.Tx.SetClient(c.S.ID)
 	}
@@ -494,7 +494,7 @@ func (e *Env) beforeCall(c *Ctx) callState {
 		e.feedMonitors(c)
 	}
 	c.S.ext.depth++
-	return callState{start: time.Now(), mark: len(c.W.B)}
+	return callState{start: start, mark: len(c.W.B)}
 }
 
 // afterCall runs after a command's handler (c.Cmd is then the subcommand
