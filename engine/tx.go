@@ -104,15 +104,22 @@ func (s *Store) run(writable, exclusive bool, fn func(tx *Tx) error) (err error)
 		s.world.RLock()
 	}
 	tx := txPool.Get().(*Tx)
+	touched := tx.touched // kept from the last use: no allocation per write
 	*tx = Tx{s: s, writable: writable, exclusive: exclusive, now: time.Now().UnixMilli()}
 	tx.parts = tx.inline[:0]
+	tx.touched = touched
 	defer func() {
 		if r := recover(); r != nil {
 			tx.rollback()
 			s.unlockWorld(exclusive)
 			panic(r)
 		}
+		touched := tx.touched
+		clear(touched) // let go of the keys
 		*tx = Tx{}
+		if cap(touched) <= 256 {
+			tx.touched = touched[:0]
+		}
 		txPool.Put(tx)
 	}()
 	err = fn(tx)
@@ -269,7 +276,8 @@ func (tx *Tx) rollback() {
 		}
 		p.btx.Rollback()
 	}
-	tx.touched = nil
+	clear(tx.touched)
+	tx.touched = tx.touched[:0]
 	tx.lazy = false
 }
 
