@@ -21,7 +21,8 @@
 #   --restart-runs N     restarts per server, median reported (default 3)
 #   --settle S           seconds to wait before reading RSS (default 2)
 #   --quick              smoke test: 1 round, 20000 requests, 100000 keys,
-#                        1 restart (explicit options still win)
+#                        1 restart, 100000 expiring keys (explicit options
+#                        still win)
 #   --keep               keep the temporary directory (logs, raw rows)
 #   --hitrate            instead of the above, compare cache hit rates: both
 #                        servers with the same maxmemory and allkeys-lru (no
@@ -34,6 +35,17 @@
 #   --hitrate-theta T    Zipf skew, YCSB's constant (default 0.99)
 #   --hitrate-size B     value size (default 100)
 #   --hitrate-policy P   maxmemory-policy (default allkeys-lru)
+#   --expiry             instead of the above, measure a mass expiry: on a fresh
+#                        server per round (persistence as --persistence), load
+#                        N keys that all expire within one wall-clock second T
+#                        (SET ... PXAT, uniform over [T, T+1s)) and 100000 live
+#                        keys, run --clients connections (default 50) of GETs
+#                        of the live keys, one request at a time, from T-3s to
+#                        T+3s (scripts/expiryload); report the GETs' p99 before
+#                        T, during [T, T+1s) and after, and the time until
+#                        DBSIZE shows every expiring key gone; medians over
+#                        --rounds (default 3 here), servers alternating
+#   --expiry-keys N      keys expiring in the same second (default 1000000)
 #
 # The fixed parts: redis-benchmark -r 100000 -d 32, the benchmark keyspace
 # (key:000000000000 ... key:000000099999) pre-filled on both servers before
@@ -82,6 +94,9 @@ HR_REQUESTS=2000000
 HR_THETA=0.99
 HR_SIZE=100
 HR_POLICY=allkeys-lru
+EXPIRY=0
+EX_KEYS=1000000
+EX_TIMEOUT=900 # seconds, for one scripts/expiryload run
 SRV_EXTRA=() # extra server arguments (--hitrate)
 declare -A GIVEN=()
 
@@ -103,7 +118,8 @@ while [ $# -gt 0 ]; do
 	esac
 	case $opt in
 	--persistence | --rounds | --pipeline | --clients | --requests | --tests | --keys | --restart-runs | --settle | \
-		--hitrate-maxmemory | --hitrate-keys | --hitrate-requests | --hitrate-theta | --hitrate-size | --hitrate-policy)
+		--hitrate-maxmemory | --hitrate-keys | --hitrate-requests | --hitrate-theta | --hitrate-size | --hitrate-policy | \
+		--expiry-keys)
 		if [ $has_val = 0 ]; then
 			[ $# -ge 2 ] || die "$opt needs a value (see --help)"
 			val=$2
@@ -126,6 +142,7 @@ while [ $# -gt 0 ]; do
 		--hitrate-theta) HR_THETA=$val ;;
 		--hitrate-size) HR_SIZE=$val ;;
 		--hitrate-policy) HR_POLICY=$val ;;
+		--expiry-keys) EX_KEYS=$val ;;
 		esac
 		;;
 	--memory) DO_MEMORY=1 ;;
@@ -134,6 +151,7 @@ while [ $# -gt 0 ]; do
 	--no-restart) DO_RESTART=0 ;;
 	--quick) QUICK=1 ;;
 	--hitrate) HITRATE=1 ;;
+	--expiry) EXPIRY=1 ;;
 	--keep) KEEP=1 ;;
 	-h | --help)
 		usage
@@ -149,11 +167,16 @@ if [ $QUICK = 1 ]; then
 	[ -n "${GIVEN[--requests]:-}" ] || REQUESTS=20000
 	[ -n "${GIVEN[--keys]:-}" ] || KEYS=100000
 	[ -n "${GIVEN[--restart-runs]:-}" ] || RESTART_RUNS=1
+	[ -n "${GIVEN[--expiry-keys]:-}" ] || EX_KEYS=100000
 fi
+if [ $EXPIRY = 1 ] && [ $QUICK = 0 ] && [ -z "${GIVEN[--rounds]:-}" ]; then
+	ROUNDS=3
+fi
+[ $HITRATE = 0 ] || [ $EXPIRY = 0 ] || die "--hitrate and --expiry are separate runs; pick one"
 
 is_posint() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
 case $PERSIST in everysec | always | off) ;; *) die "--persistence must be everysec, always or off, not '$PERSIST'" ;; esac
-for pair in "rounds:$ROUNDS" "clients:$CLIENTS" "requests:$REQUESTS" "keys:$KEYS" "restart-runs:$RESTART_RUNS"; do
+for pair in "rounds:$ROUNDS" "clients:$CLIENTS" "requests:$REQUESTS" "keys:$KEYS" "restart-runs:$RESTART_RUNS" "expiry-keys:$EX_KEYS"; do
 	is_posint "${pair#*:}" || die "--${pair%%:*} must be a positive integer, not '${pair#*:}'"
 done
 [[ $SETTLE =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--settle must be a number of seconds, not '$SETTLE'"
@@ -219,6 +242,9 @@ go build -o "$TMP/durastore" ./cmd/durastore || die "go build ./cmd/durastore fa
 go build -o "$TMP/benchtool" ./scripts/benchtool || die "go build ./scripts/benchtool failed"
 if [ $HITRATE = 1 ]; then
 	go build -o "$TMP/hitrate" ./scripts/hitrate || die "go build ./scripts/hitrate failed"
+fi
+if [ $EXPIRY = 1 ]; then
+	go build -o "$TMP/expiryload" ./scripts/expiryload || die "go build ./scripts/expiryload failed"
 fi
 DURA=$TMP/durastore
 BT=$TMP/benchtool
@@ -354,6 +380,8 @@ echo "- Redis: $REDIS_VERSION"
 echo "- durastore: commit $git_commit, built with $(go env GOVERSION)"
 if [ $HITRATE = 0 ]; then
 	echo "- Persistence: $PERSIST (redis $redis_persist; durastore $dura_persist)"
+fi
+if [ $HITRATE = 0 ] && [ $EXPIRY = 0 ]; then
 	echo "- redis-benchmark: -c $CLIENTS -r $KEYSPACE -d $VALUE_SIZE -n $REQUESTS -t $TESTS; -P in {${PIPELINES// /, }};" \
 		"$ROUNDS round(s) per server, servers alternating, medians reported; keyspace pre-filled"
 fi
@@ -389,6 +417,114 @@ if [ $HITRATE = 1 ]; then
 			printf "| %s | %.2f%% | %s | %s | %s | %s |\n", name, f["hit_rate"] * 100, f["keys"], f["used_memory"], f["evicted_keys"], rss
 		}' <<<"$line"
 	done
+	echo
+	echo "Load average at end: $(cut -d' ' -f1-3 /proc/loadavg); total run time $((SECONDS - START_SECS)) s."
+	exit 0
+fi
+
+# ---------------------------------------------------------------- mass expiry
+if [ $EXPIRY = 1 ]; then
+	EX_LEAD=3s
+	EX_AFTER=2s
+	ex_flags=(-keys "$EX_KEYS" -clients "$CLIENTS" -value "$VALUE_SIZE" -lead "$EX_LEAD" -after "$EX_AFTER")
+	EXROWS=$TMP/expiry.txt
+	: >"$EXROWS"
+	for round in $(seq "$ROUNDS"); do
+		if [ $((round % 2)) = 1 ]; then order="redis durastore"; else order="durastore redis"; fi
+		for name in $order; do
+			dir=$TMP/expiry-$name
+			start_server "$name" "$dir" "$PERSIST"
+			wait_ready "$SRV_PORT" "$SRV_PID" >/dev/null
+			progress "expiry, round $round, $name: pid $SRV_PID, port $SRV_PORT; loading $EX_KEYS expiring keys"
+			timeout "$EX_TIMEOUT" "$TMP/expiryload" -addr "127.0.0.1:$SRV_PORT" "${ex_flags[@]}" \
+				>"$TMP/expiry.out" 2>"$TMP/expiry.err" &
+			BGPID=$!
+			if ! wait "$BGPID"; then
+				BGPID=""
+				cat "$TMP/expiry.err" "$TMP/expiry.out" >&2
+				check_alive "$SRV_PID" "$name"
+				die "scripts/expiryload against $name failed (or took over ${EX_TIMEOUT}s)"
+			fi
+			BGPID=""
+			check_alive "$SRV_PID" "$name"
+			stop_server "$SRV_PID"
+			rm -rf "$dir"
+			# One row per run: window lines' fields get the window's name
+			# in front (before_p99_ms=...), the others their first word's.
+			awk -v name="$name" -v round="$round" '
+				BEGIN { printf "server=%s round=%s", name, round }
+				{
+					split($1, kv, "=")
+					prefix = ($1 ~ /^window=/ ? kv[2] : $1) "_"
+					for (i = 2; i <= NF; i++) printf " %s%s", prefix, $i
+				}
+				END { print "" }' "$TMP/expiry.out" >>"$EXROWS"
+			tail -n 1 "$EXROWS" | awk '{
+				for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+				printf "-- expiry, round %s, %s: loaded in %s s; p99 before %s ms, during %s ms, after %s ms; rps before %s, during %s; expiring keys gone after %s s (%s left)\n",
+					f["round"], f["server"], f["load_exp_load_s"], f["before_p99_ms"], f["during_p99_ms"], f["after_p99_ms"],
+					f["before_rps"], f["during_rps"], f["expiry_gone_s"], f["expiry_remaining"]
+			}' >&2
+			for field in before_p99_ms during_p99_ms after_p99_ms before_rps during_rps expiry_gone_s; do
+				grep -q " $field=" <(tail -n 1 "$EXROWS") || {
+					cat "$TMP/expiry.out" >&2
+					die "scripts/expiryload against $name printed no $field"
+				}
+			done
+		done
+	done
+
+	echo "## Mass expiry"
+	echo
+	echo "$EX_KEYS keys expiring within the same second T (SET ... PXAT, spread uniformly over [T, T+1s)) while" \
+		"$CLIENTS clients GET 100000 other keys, one request in flight each, from T-$EX_LEAD to T+1s+$EX_AFTER" \
+		"(\`scripts/expiryload ${ex_flags[*]}\`); a request counts in the window its start falls in. Persistence" \
+		"$PERSIST; a fresh server per run; $ROUNDS round(s) per server, servers alternating, medians reported" \
+		"(the ratio is the median of each run's during/before). Target: p99 during T no worse than 2x the p99 before."
+	echo
+	echo "| server | p99 before | p99 during | during/before | ≤ 2x | p99 after | rps before | rps during | expiring keys all gone after T |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	awk '
+		function median(v, n,   i, j, t, a) {
+			for (i = 1; i <= n; i++) a[i] = v[i]
+			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		}
+		{
+			delete f
+			for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+			s = f["server"]; k = ++n[s]
+			b[s, k] = f["before_p99_ms"]; d[s, k] = f["during_p99_ms"]; a[s, k] = f["after_p99_ms"]
+			rb[s, k] = f["before_rps"]; rd[s, k] = f["during_rps"]
+			r[s, k] = f["before_p99_ms"] > 0 ? f["during_p99_ms"] / f["before_p99_ms"] : 1e18
+			g[s, k] = f["expiry_gone_s"] < 0 ? 1e18 : f["expiry_gone_s"]
+			if (f["expiry_gone_s"] < 0 && f["expiry_remaining"] > left[s]) left[s] = f["expiry_remaining"]
+		}
+		function col(arr, s,   i, v) { for (i = 1; i <= n[s]; i++) v[i] = arr[s, i]; return median(v, n[s]) }
+		END {
+			split("redis durastore", order, " ")
+			for (o = 1; o <= 2; o++) {
+				s = order[o]
+				if (!n[s]) continue
+				ratio = col(r, s); gone = col(g, s)
+				printf "| %s | %.2f ms | %.2f ms | %.2fx | %s | %.2f ms | %.0f | %.0f | %s |\n", s,
+					col(b, s), col(d, s), ratio, (ratio <= 2 ? "yes" : "no"), col(a, s), col(rb, s), col(rd, s),
+					(gone >= 1e18 ? sprintf("not within the wait (up to %d left)", left[s]) : sprintf("%.2f s", gone))
+			}
+		}' "$EXROWS"
+	echo
+	echo "Each run:"
+	echo
+	echo "| round | server | load s | p99 before | p99 during | p99 after | max during | rps before | rps during | left at T+1s | all gone after T |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	awk '{
+		delete f
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		printf "| %s | %s | %.1f | %.2f ms | %.2f ms | %.2f ms | %.1f ms | %.0f | %.0f | %s | %s |\n", f["round"], f["server"],
+			f["load_exp_load_s"], f["before_p99_ms"], f["during_p99_ms"], f["after_p99_ms"], f["during_max_ms"],
+			f["before_rps"], f["during_rps"], f["expiry_left_at_1s"],
+			(f["expiry_gone_s"] < 0 ? sprintf("no (%s left)", f["expiry_remaining"]) : sprintf("%.2f s", f["expiry_gone_s"]))
+	}' "$EXROWS"
 	echo
 	echo "Load average at end: $(cut -d' ' -f1-3 /proc/loadavg); total run time $((SECONDS - START_SECS)) s."
 	exit 0
