@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tidwall/buntdb"
 )
 
 func openTest(t testing.TB, dir string, fsync Fsync) *Store {
@@ -384,4 +386,70 @@ func TestRandomKey(t *testing.T) {
 	if len(seen) < 10 {
 		t.Errorf("200 draws gave only %d distinct keys", len(seen))
 	}
+}
+
+// An expiry index entry that no longer matches its key (another expiry, or
+// no key at all) must not remove anything.
+func TestExpireStaleIndexEntry(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir, FsyncEverySec)
+	now := time.Now().UnixMilli()
+	later := now + 3600_000
+	err := s.Update(func(tx *Tx) error {
+		if err := tx.Set("0", "kept", Value{Data: "v1", ExpireAt: later}); err != nil {
+			return err
+		}
+		if err := tx.Set("0", "plain", Value{Data: "v2"}); err != nil {
+			return err
+		}
+		return tx.Set("0", "due", Value{Data: "v3", ExpireAt: now - 1})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := s.lookup("0")
+	ns.db.Update(func(*buntdb.Tx) error {
+		ns.exp.add(now-5, "kept")  // stale: the key expires later
+		ns.exp.add(now-5, "plain") // stale: the key has no expiry
+		ns.exp.add(now-5, "gone")  // stale: no such key
+		ns.volatile.Store(int64(ns.exp.len()))
+		return nil
+	})
+	// The background cycle may get there first; either way, the due
+	// entries are all consumed and only "kept"'s real one stays.
+	for i := 0; ; i++ {
+		s.expireBatch(ns)
+		if ns.volatile.Load() == 1 {
+			break
+		}
+		if i == 500 {
+			t.Fatalf("expiry index still holds %d entries", ns.volatile.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.View(func(tx *Tx) error {
+		for key, want := range map[string]Value{"kept": {Data: "v1", ExpireAt: later}, "plain": {Data: "v2"}} {
+			v, ok, err := tx.Get("0", key)
+			if err != nil || !ok || v.Data != want.Data || v.ExpireAt != want.ExpireAt {
+				t.Errorf("%s: got %+v %v %v, want %+v", key, v, ok, err, want)
+			}
+		}
+		if _, ok, _ := tx.Get("0", "due"); ok {
+			t.Error("due: still there")
+		}
+		return nil
+	})
+	s.Close()
+	// The file agrees after a restart.
+	s = openTest(t, dir, FsyncEverySec)
+	defer s.Close()
+	s.View(func(tx *Tx) error {
+		if v, ok, _ := tx.Get("0", "kept"); !ok || v.ExpireAt != later {
+			t.Errorf("kept after restart: %+v %v", v, ok)
+		}
+		if _, ok, _ := tx.Get("0", "plain"); !ok {
+			t.Error("plain lost after restart")
+		}
+		return nil
+	})
 }

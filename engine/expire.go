@@ -65,14 +65,21 @@ func (s *Store) expireBatch(ns *Namespace) (int, bool) {
 		})
 		for _, it := range due {
 			ns.exp.remove(it.at, it.key)
-			raw, err := btx.Get(it.key)
-			if err != nil || decodeExpire(raw) != it.at {
-				continue // index entry was stale
+			// Delete first and look at what it removed: one walk of
+			// buntdb's tree per key instead of a Get and a Delete.
+			raw, err := btx.Delete(it.key)
+			if err != nil {
+				continue // index entry was stale: no such key
 			}
-			if _, err := btx.Delete(it.key); err == nil {
-				removed++
-				freed += rawCost(it.key, raw)
+			if decodeExpire(raw) != it.at {
+				// Stale too: the key lives on with another expiry.
+				if _, _, err := btx.Set(it.key, raw, nil); err != nil {
+					return err
+				}
+				continue
 			}
+			removed++
+			freed += rawCost(it.key, raw)
 		}
 		s.addMemory(ns, -freed)
 		// Under the namespace's lock: Tx.Set changes exp concurrently.
