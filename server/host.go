@@ -15,8 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tidwall/redcon"
-
 	"durastore/commands"
 	"durastore/engine"
 )
@@ -31,12 +29,8 @@ func randomHex40() string {
 }
 
 // connFD returns the descriptor of a connection's socket, -1 if unknown.
-func connFD(conn redcon.Conn) int {
-	nc, ok := conn.(interface{ NetConn() net.Conn })
-	if !ok {
-		return -1
-	}
-	sc, ok := nc.NetConn().(syscall.Conn)
+func connFD(nc net.Conn) int {
+	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		return -1
 	}
@@ -107,11 +101,7 @@ func (s *Server) KillClient(id int64) bool {
 	if !ok {
 		return false
 	}
-	if nc, ok := cl.conn.(interface{ NetConn() net.Conn }); ok {
-		nc.NetConn().Close()
-	} else {
-		cl.conn.Close()
-	}
+	cl.nc.Close()
 	return true
 }
 
@@ -131,22 +121,33 @@ func (s *Server) ConfigValue(name string) string {
 }
 
 // ConfigSet implements CONFIG SET and applies what changed at once: the
-// idle timeout, the engine's fsync policy, hz and automatic rewrite
-// thresholds, and the log level; maxclients, requirepass and the request
-// limits are read where they are used.
+// engine's fsync policy, hz and automatic rewrite thresholds, and the log
+// level, and the idle timeout to connections waiting for a request;
+// maxclients, requirepass, the idle timeout and the request limits are
+// read where they are used (connections read the timeout and the limits
+// before every read).
 func (s *Server) ConfigSet(pairs [][2]string) error {
 	s.cfgMu.Lock()
 	before := s.cfg
 	err := s.cfg.SetRuntime(pairs)
 	after := s.cfg
+	if after.Timeout != before.Timeout {
+		// Connections set the timeout as their read deadline before
+		// every read (under cfgMu, so none keeps the old one); those
+		// waiting in one now get the new one.
+		var dl time.Time
+		if after.Timeout > 0 {
+			dl = time.Now().Add(time.Duration(after.Timeout) * time.Second)
+		}
+		s.mu.Lock()
+		for _, cl := range s.clients {
+			cl.nc.SetReadDeadline(dl)
+		}
+		s.mu.Unlock()
+	}
 	s.cfgMu.Unlock()
 	if err != nil {
 		return err
-	}
-	if after.Timeout != before.Timeout {
-		for _, rs := range s.listeners {
-			rs.SetIdleClose(time.Duration(after.Timeout) * time.Second)
-		}
 	}
 	if after.AppendFsync != before.AppendFsync {
 		if f, err := engine.ParseFsync(after.AppendFsync); err == nil {

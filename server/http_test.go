@@ -859,8 +859,6 @@ func TestHTTPListenerStartStop(t *testing.T) {
 	if s3.HTTPAddr() != nil {
 		t.Fatalf("http-port 0 listens on %v", s3.HTTPAddr())
 	}
-	// Shut down only once RESP is serving: redcon's Close does nothing
-	// before Serve has begun.
 	waitRESPServing(t, s3)
 	s3.Shutdown()
 }

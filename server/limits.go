@@ -1,17 +1,14 @@
 package server
 
-// Limits on what a client may send, enforced in front of redcon.
+// Limits on what a client may send, enforced while a connection is read
+// (conn.go).
 //
-// redcon's reader buffers whatever a client sends until a command is
-// complete: a client announcing "$999999999" and streaming bytes, or an
-// array header of a billion elements, would grow our memory until the
-// process dies. redcon also answers malformed requests with its own texts
-// and parses inline commands differently from Redis.
-//
-// So every accepted connection is wrapped in a limitConn whose Read runs
-// the bytes through reqScanner, an incremental framer that follows Redis
-// 7.0's processInlineBuffer and processMultibulkBuffer (src/networking.c)
-// byte for byte:
+// A reader that buffers whatever a client sends until a command is
+// complete lets a client announcing "$999999999" and streaming bytes, or an
+// array header of a billion elements, grow our memory until the process
+// dies. So every connection's bytes go through reqScanner, an incremental
+// framer that follows Redis 7.0's processInlineBuffer and
+// processMultibulkBuffer (src/networking.c) byte for byte:
 //
 //   - an array count must be a strict integer ≤ INT_MAX (at most 10 before
 //     AUTH when a password is set); counts ≤ 0 are ignored as in Redis;
@@ -25,28 +22,24 @@ package server
 //
 // On a violation the commands received before it still run, then the
 // client gets Redis's "-ERR Protocol error: ..." reply and is closed.
-// What reaches redcon is always canonical RESP: inline commands are
+// What the scanner emits is always canonical RESP: inline commands are
 // rewritten as arrays with Redis's quoting rules (sdssplitargs), ignored
 // empty arrays are dropped and the two bytes after each bulk, which Redis
-// skips unchecked, are passed as CRLF. redcon therefore never sees a request
-// it would reject, and holds at most one command of bounded size.
+// skips unchecked, are passed as CRLF. The connection loop then cuts the
+// arguments out of those bytes without validating them again. Nothing is
+// allocated from an announced count or length: memory grows only with the
+// bytes that arrive, and the query buffer limit bounds them.
 //
 // Writes get a deadline when the idle timeout is set, so a client that
 // stops reading its replies is closed after `timeout` seconds as Redis's
 // clientsCron would, instead of pinning its goroutine forever. Without a
 // timeout such a client costs one blocked goroutine and the replies of one
-// read batch: redcon reads no more of its requests until the socket takes
-// the replies.
+// read batch: its requests are not read until the socket takes the
+// replies.
 
 import (
-	"crypto/tls"
 	"errors"
-	"net"
 	"strconv"
-	"syscall"
-	"time"
-
-	"github.com/tidwall/redcon"
 
 	"durastore/commands"
 )
@@ -59,12 +52,12 @@ const (
 	unauthMaxArgs  = 10
 	unauthMaxBulk  = 16384
 	maxMultibulk   = 1<<31 - 1 // INT_MAX
-	argOverhead    = 32        // redcon's bookkeeping per argument, counted against the query buffer
+	argOverhead    = 32        // bookkeeping per argument (its slice header and more), counted against the query buffer
 	maxHeaderDigit = 24        // longer numbers cannot be valid (string2ll fails first)
 )
 
-// errLimitClosed is what Read returns to redcon once the connection has
-// been refused; redcon then closes it.
+// errLimitClosed is what readBatch returns once the connection has been
+// refused by a limit (conn.go).
 var errLimitClosed = errors.New("connection closed by a client limit")
 
 type reqState uint8
@@ -115,13 +108,18 @@ type reqScanner struct {
 	// boundary is set by feed: the length of out at the end of the last
 	// command completed (or ignored) during the call, 0 if none was.
 	boundary int
+	// doneCmds and doneArgs count the commands completed (and their
+	// arguments) since the caller last reset them, so that the caller can
+	// size a batch's argument array without parsing it twice.
+	doneCmds, doneArgs int
 }
 
 func protoError(msg string) *reqError {
 	return &reqError{reply: "-ERR Protocol error: " + msg + "\r\n", reason: msg}
 }
 
-// feed scans in, appending what redcon should see to out. On a violation
+// feed scans in, appending the canonical form of what it lets through to
+// out. On a violation
 // it returns the error; out then holds everything before the offending
 // command's end, so the complete commands before it still run.
 func (s *reqScanner) feed(in, out []byte, lim reqLimits) ([]byte, *reqError) {
@@ -279,6 +277,8 @@ func (s *reqScanner) feed(in, out []byte, lim reqLimits) ([]byte, *reqError) {
 			if s.args == 0 {
 				s.state = rsStart
 				s.boundary = len(out)
+				s.doneCmds++
+				s.doneArgs += int(s.count)
 			} else {
 				s.state = rsBulkLen
 				s.resetLine()
@@ -326,6 +326,8 @@ func (s *reqScanner) feed(in, out []byte, lim reqLimits) ([]byte, *reqError) {
 					out = append(out, a...)
 					out = append(out, '\r', '\n')
 				}
+				s.doneCmds++
+				s.doneArgs += len(args)
 			}
 			if cap(s.inline) > 4096 {
 				s.inline = nil
@@ -401,190 +403,6 @@ func string2ll(b []byte) (int64, bool) {
 	return int64(v), true
 }
 
-// limitListener wraps every accepted connection in a limitConn.
-type limitListener struct {
-	net.Listener
-	srv *Server
-}
-
-func (l *limitListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &limitConn{Conn: c, srv: l.srv}, nil
-}
-
-// limitConn is a client connection seen through reqScanner.
-type limitConn struct {
-	net.Conn
-	srv *Server
-	// client is set by accept once the connection is admitted; nil before.
-	client *client
-
-	sc   reqScanner
-	pend []byte // scanned bytes being handed to redcon
-	off  int
-	// held is the scanned start of an incomplete command not yet handed
-	// over, sent how much of that command was.
-	held []byte
-	sent int
-	fail *reqError
-	rerr error
-
-	writeDeadline bool // a write deadline is set
-}
-
-// minRelease is how much of an incomplete command is held back at least.
-const minRelease = 64 << 10
-
-// Read hands redcon the scanned form of what the client sent. On a
-// violation it first hands over what came before it, then sends the
-// error reply and fails, which makes redcon close the connection.
-//
-// redcon parses its whole buffer again after every read until a command is
-// complete, and each parse loops over the announced number of arguments
-// even when their bytes have not arrived: "*2000000000" alone would cost a
-// second of CPU per read. So the start of an incomplete command is held
-// back and handed over in pieces at least as large as what was already
-// handed over, the first at least as large as the announced count: redcon
-// then parses a command a logarithmic number of times, each parse costing
-// no more than the bytes it has, and we hold at most as much as it does
-// (all of it bounded by client-query-buffer-limit).
-func (c *limitConn) Read(p []byte) (int, error) {
-	for {
-		if c.off < len(c.pend) {
-			n := copy(p, c.pend[c.off:])
-			c.off += n
-			if c.off == len(c.pend) {
-				c.off = 0
-				c.pend = c.pend[:0]
-				if cap(c.pend) > minRelease {
-					c.pend = nil
-				}
-			}
-			return n, nil
-		}
-		if c.fail != nil {
-			c.refuse()
-			return 0, errLimitClosed
-		}
-		if c.rerr != nil {
-			return 0, c.rerr
-		}
-		n, err := c.Conn.Read(p)
-		if err != nil {
-			c.rerr = err
-		}
-		if n == 0 {
-			continue
-		}
-		c.held, c.fail = c.sc.feed(p[:n], c.held, c.limits())
-		b := c.sc.boundary
-		if b > 0 {
-			c.sent = 0
-		}
-		if c.fail != nil {
-			// The complete commands before the violation still run;
-			// the incomplete one is dropped.
-			c.held = c.held[:b]
-		} else if tail := len(c.held) - b; int64(tail) >= max(minRelease, int64(c.sent), c.sc.count) {
-			c.sent += tail
-			b = len(c.held)
-		}
-		switch {
-		case b == len(c.held):
-			c.pend, c.held = c.held, c.pend[:0]
-		case b > 0:
-			c.pend = append(c.pend[:0], c.held[:b]...)
-			c.held = c.held[:copy(c.held, c.held[b:])]
-		}
-		if len(c.held) == 0 && cap(c.held) > minRelease {
-			c.held = nil
-		}
-	}
-}
-
-// limits reads the limits in force now (CONFIG SET may change them).
-func (c *limitConn) limits() reqLimits {
-	s := c.srv
-	s.cfgMu.RLock()
-	lim := reqLimits{
-		maxBulk:  s.cfg.ProtoMaxBulkLen,
-		maxQuery: s.cfg.ClientQueryBufferLimit,
-		authed:   s.cfg.RequirePass == "",
-	}
-	s.cfgMu.RUnlock()
-	if !lim.authed && c.client != nil && c.client.sess.Authed {
-		lim.authed = true
-	}
-	return lim
-}
-
-// refuse sends the violation's reply, if any, and logs it.
-func (c *limitConn) refuse() {
-	f := c.fail
-	addr := c.Conn.RemoteAddr().String()
-	if f.reply != "" {
-		c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
-		c.Conn.Write([]byte(f.reply))
-		c.srv.log.Debug("protocol error from client", "addr", addr, "err", f.reason)
-	} else {
-		c.srv.log.Warn("closing client that reached max query buffer length", "addr", addr)
-	}
-	c.fail = &reqError{} // reply once
-}
-
-// Write gives each write the idle timeout as a deadline, so a client that
-// never reads its replies is dropped like an idle one.
-func (c *limitConn) Write(b []byte) (int, error) {
-	if len(b) == 0 {
-		// redcon flushes its (always empty) buffer from the client's
-		// goroutine while pushes may be written from another (see
-		// outbox in server.go): leave the deadline state alone.
-		return 0, nil
-	}
-	s := c.srv
-	s.cfgMu.RLock()
-	timeout := s.cfg.Timeout
-	s.cfgMu.RUnlock()
-	if timeout <= 0 {
-		if c.writeDeadline {
-			c.Conn.SetWriteDeadline(time.Time{})
-			c.writeDeadline = false
-		}
-		return c.Conn.Write(b)
-	}
-	// The deadline is renewed for every 64 KB, so a slow client that
-	// keeps reading is not cut off in the middle of a large reply: as in
-	// Redis, only a client that takes nothing for `timeout` is idle.
-	c.writeDeadline = true
-	total := 0
-	for len(b) > 0 {
-		k := min(len(b), 64<<10)
-		c.Conn.SetWriteDeadline(time.Now().Add(time.Duration(timeout) * time.Second))
-		n, err := c.Conn.Write(b[:k])
-		total += n
-		if err != nil {
-			return total, err
-		}
-		b = b[k:]
-	}
-	return total, nil
-}
-
-// SyscallConn exposes the socket's descriptor (for CLIENT LIST's fd).
-func (c *limitConn) SyscallConn() (syscall.RawConn, error) {
-	nc := c.Conn
-	if tc, ok := nc.(*tls.Conn); ok {
-		nc = tc.NetConn()
-	}
-	if sc, ok := nc.(syscall.Conn); ok {
-		return sc.SyscallConn()
-	}
-	return nil, errors.New("not a socket")
-}
-
 // Output: a pipeline's replies are built in memory before they are written,
 // so a pipeline of GETs on a large value would hold all of its replies at
 // once. runBounded runs the pipeline in groups and writes out what the
@@ -603,7 +421,7 @@ const (
 // runBounded runs cl.cmds, appending replies to cl.w. It is called with
 // s.gate held shared and releases it while writing to the socket. It
 // returns false when the connection is broken or the server is closing.
-func (s *Server) runBounded(cl *client, conn redcon.Conn) bool {
+func (s *Server) runBounded(cl *client) bool {
 	cmds := cl.cmds
 	for len(cmds) > 0 {
 		n, reads := 0, 0

@@ -3,15 +3,15 @@ package server
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/tidwall/redcon"
 )
 
 var testLimits = reqLimits{maxBulk: 512 << 20, maxQuery: 1 << 30, authed: true}
@@ -198,9 +198,9 @@ func TestString2ll(t *testing.T) {
 }
 
 // checkScanned is the property every input must keep: chunking does not
-// change the scanner's verdict or output, and through a limitConn redcon
-// parses what it is handed without a protocol error into exactly the
-// complete commands of the scanner's output.
+// change the scanner's verdict or output, and the connection loop's
+// batches, however the bytes arrive, hold exactly the complete commands of
+// the scanner's output.
 func checkScanned(t *testing.T, in []byte) {
 	lim := reqLimits{maxBulk: 1 << 20, maxQuery: 4 << 20, authed: true}
 	out, reply, failed := scanAll(in, 0, lim)
@@ -210,35 +210,69 @@ func checkScanned(t *testing.T, in []byte) {
 			t.Fatalf("chunks of %d: %q %q %v, at once: %q %q %v", step, o, r, f, out, reply, failed)
 		}
 	}
-	lc, _ := newTestLimitConn(bytes.NewReader(in), func(c *Config) {
-		c.ProtoMaxBulkLen, c.ClientQueryBufferLimit = lim.maxBulk, lim.maxQuery
-	})
-	rd := redcon.NewReader(lc)
+	want, _ := decodeCanonical([]byte(out))
+	for _, step := range []int{1, 7, 4096} {
+		lc, sc := newTestLimitConn(bytes.NewReader(in), func(c *Config) {
+			c.ProtoMaxBulkLen, c.ClientQueryBufferLimit = lim.maxBulk, lim.maxQuery
+		})
+		sc.step = step
+		got, err := readAllBatches(lc)
+		if !errors.Is(err, io.EOF) && !errors.Is(err, errLimitClosed) {
+			t.Fatalf("reads of %d: error %v", step, err)
+		}
+		if errors.Is(err, errLimitClosed) != failed {
+			t.Fatalf("reads of %d: %v, scanner failed=%v", step, err, failed)
+		}
+		if failed {
+			lc.refuse()
+			if sc.written.String() != reply {
+				t.Fatalf("reads of %d: replied %q, want %q", step, sc.written.String(), reply)
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("reads of %d: %d commands, want %d in %q", step, len(got), len(want), out)
+		}
+		for i := range want {
+			if len(got[i]) != len(want[i]) {
+				t.Fatalf("command %d: %q vs %q", i, got[i], want[i])
+			}
+			for j := range want[i] {
+				if !bytes.Equal(got[i][j], want[i][j]) {
+					t.Fatalf("command %d arg %d: %q vs %q", i, j, got[i][j], want[i][j])
+				}
+			}
+		}
+	}
+}
+
+// readAllBatches runs the connection loop's reading until it fails,
+// keeping every batch's commands (which must stay valid).
+func readAllBatches(lc *limitConn) ([][][]byte, error) {
 	var got [][][]byte
 	for {
-		cmd, err := rd.ReadCommand()
+		cmds, size, err := lc.readBatch(nil)
+		if n := len(cmds); n > 0 {
+			if s := canonicalSize(cmds); s != size {
+				panic(fmt.Sprintf("batch of %d commands: size %d, want %d", n, size, s))
+			}
+		}
+		got = append(got, cmds...)
 		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, errLimitClosed) {
-				t.Fatalf("redcon rejects the scanner's output %q: %v", out, err)
-			}
-			break
-		}
-		got = append(got, cmd.Args)
-	}
-	want, _ := decodeCanonical([]byte(out))
-	if len(got) != len(want) {
-		t.Fatalf("redcon found %d commands, want %d in %q", len(got), len(want), out)
-	}
-	for i := range want {
-		if len(got[i]) != len(want[i]) {
-			t.Fatalf("command %d: %q vs %q", i, got[i], want[i])
-		}
-		for j := range want[i] {
-			if !bytes.Equal(got[i][j], want[i][j]) {
-				t.Fatalf("command %d arg %d: %q vs %q", i, j, got[i][j], want[i][j])
-			}
+			return got, err
 		}
 	}
+}
+
+// canonicalSize is the size of cmds in canonical RESP.
+func canonicalSize(cmds [][][]byte) int {
+	n := 0
+	for _, args := range cmds {
+		n += len("*\r\n") + len(strconv.Itoa(len(args)))
+		for _, a := range args {
+			n += len("$\r\n\r\n") + len(strconv.Itoa(len(a))) + len(a)
+		}
+	}
+	return n
 }
 
 // decodeCanonical decodes complete canonical RESP arrays of bulk strings.
@@ -275,8 +309,8 @@ func canonicalLine(b *[]byte, marker byte) (int64, bool) {
 }
 
 // FuzzReqScanner throws arbitrary bytes at the request framer: it must not
-// panic, chunking must not change its verdict, and redcon must accept
-// everything it lets through. Seeds are in testdata/fuzz/FuzzReqScanner.
+// panic, chunking must not change its verdict, and the connection loop must
+// run exactly the commands it lets through. Seeds are in testdata/fuzz/FuzzReqScanner.
 func FuzzReqScanner(f *testing.F) {
 	for _, s := range protocolSeeds {
 		f.Add([]byte(s))
@@ -287,38 +321,34 @@ func FuzzReqScanner(f *testing.F) {
 }
 
 // scriptConn is a net.Conn whose reads come from r in pieces of at most
-// 4096 bytes and whose writes are recorded.
+// step bytes (4096 if 0) and whose writes are recorded.
 type scriptConn struct {
 	net.Conn
 	r       io.Reader
+	step    int
+	reads   int // reads that returned data
 	written bytes.Buffer
 }
 
 func (c *scriptConn) Read(p []byte) (int, error) {
-	if len(p) > 4096 {
-		p = p[:4096]
+	step := c.step
+	if step == 0 {
+		step = 4096
 	}
-	return c.r.Read(p)
-}
-func (c *scriptConn) Write(p []byte) (int, error)      { return c.written.Write(p) }
-func (c *scriptConn) RemoteAddr() net.Addr             { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
-func (c *scriptConn) SetWriteDeadline(time.Time) error { return nil }
-func (c *scriptConn) SetReadDeadline(time.Time) error  { return nil }
-func (c *scriptConn) Close() error                     { return nil }
-
-// countingReader counts the reads that return data.
-type countingReader struct {
-	r     io.Reader
-	reads int
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
+	if len(p) > step {
+		p = p[:step]
+	}
 	n, err := c.r.Read(p)
 	if n > 0 {
 		c.reads++
 	}
 	return n, err
 }
+func (c *scriptConn) Write(p []byte) (int, error)      { return c.written.Write(p) }
+func (c *scriptConn) RemoteAddr() net.Addr             { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
+func (c *scriptConn) SetWriteDeadline(time.Time) error { return nil }
+func (c *scriptConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *scriptConn) Close() error                     { return nil }
 
 func newTestLimitConn(in io.Reader, mod func(*Config)) (*limitConn, *scriptConn) {
 	cfg := DefaultConfig()
@@ -330,9 +360,10 @@ func newTestLimitConn(in io.Reader, mod func(*Config)) (*limitConn, *scriptConn)
 	return &limitConn{Conn: sc, srv: srv}, sc
 }
 
-// redcon parses its buffer again after every read: a command of many small
-// arguments must reach it in few pieces, not one per network read.
-func TestLimitConnHandsOverLargeCommandsInFewPieces(t *testing.T) {
+// A command of many small arguments arriving over many reads is scanned
+// once, as it arrives, and runs with all of its arguments in the batch of
+// the read that completes it, with what else that read completed.
+func TestReadBatchLargeCommand(t *testing.T) {
 	const n = 200000
 	var b bytes.Buffer
 	b.WriteString("*" + strconv.Itoa(n) + "\r\n")
@@ -340,59 +371,136 @@ func TestLimitConnHandsOverLargeCommandsInFewPieces(t *testing.T) {
 		b.WriteString("$1\r\nx\r\n")
 	}
 	b.WriteString("PING\r\n")
-	lc, _ := newTestLimitConn(bytes.NewReader(b.Bytes()), nil)
-	cr := &countingReader{r: lc}
-	rd := redcon.NewReader(cr)
-	cmd, err := rd.ReadCommand()
-	if err != nil || len(cmd.Args) != n {
-		t.Fatalf("big command: %d args, %v", len(cmd.Args), err)
+	lc, sc := newTestLimitConn(bytes.NewReader(b.Bytes()), nil)
+	cmds, size, err := lc.readBatch(nil)
+	if err != nil || len(cmds) != 2 || len(cmds[0]) != n || size != canonicalSize(cmds) {
+		t.Fatalf("big command: %d commands, size %d, %v", len(cmds), size, err)
 	}
-	t.Logf("%d-byte command handed over in %d reads", b.Len(), cr.reads)
-	if cr.reads > 40 {
-		t.Errorf("the %d-byte command reached redcon in %d reads", b.Len(), cr.reads)
+	for _, a := range cmds[0] {
+		if string(a) != "x" {
+			t.Fatalf("argument %q", a)
+		}
 	}
-	cmd, err = rd.ReadCommand()
-	if err != nil || len(cmd.Args) != 1 || string(cmd.Args[0]) != "PING" {
-		t.Fatalf("next command: %q %v", cmd.Args, err)
+	if len(cmds[1]) != 1 || string(cmds[1][0]) != "PING" {
+		t.Fatalf("next command: %q", cmds[1])
+	}
+	t.Logf("%d-byte command read in %d reads", b.Len(), sc.reads)
+}
+
+// A 64 MB argument is held once while it arrives and once more at most
+// when its batch is cut (the scratch buffer is handed over, not copied),
+// and nothing is allocated from the announced length.
+func TestReadBatchLargeBulkMemory(t *testing.T) {
+	const size = 64 << 20
+	head := "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$" + strconv.Itoa(size) + "\r\n"
+	r := io.MultiReader(strings.NewReader(head), io.LimitReader(&repeatReader{chunk: []byte("abcdefgh")}, size),
+		strings.NewReader("\r\nPING\r\n"))
+	lc, sc := newTestLimitConn(r, nil)
+	sc.step = 1 << 20
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	cmds, _, err := lc.readBatch(nil)
+	runtime.ReadMemStats(&after)
+	if err != nil || len(cmds) != 2 || len(cmds[0]) != 3 || len(cmds[0][2]) != size {
+		t.Fatalf("got %d commands, %v", len(cmds), err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 3*size {
+		t.Errorf("a %d-byte argument allocated %d bytes", size, alloc)
+	}
+	// A huge announced length alone allocates nothing of its size.
+	lc, _ = newTestLimitConn(strings.NewReader("*1\r\n$536870912\r\nxyz"), nil)
+	runtime.ReadMemStats(&before)
+	if _, _, err := lc.readBatch(nil); !errors.Is(err, io.EOF) {
+		t.Fatalf("incomplete bulk: %v", err)
+	}
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+		t.Errorf("an announced 512 MB bulk allocated %d bytes", alloc)
+	}
+	// Nor does a huge announced count.
+	lc, _ = newTestLimitConn(strings.NewReader("*2000000000\r\n$1\r\nx\r\n$1\r\ny\r\n"), nil)
+	runtime.ReadMemStats(&before)
+	if _, _, err := lc.readBatch(nil); !errors.Is(err, io.EOF) {
+		t.Fatalf("incomplete array: %v", err)
+	}
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+		t.Errorf("an announced count of 2000000000 allocated %d bytes", alloc)
 	}
 }
 
-// An array announcing two billion arguments reaches redcon not at all: the
-// query buffer limit closes the connection first, without a reply.
-func TestLimitConnEndlessArray(t *testing.T) {
+// Everything whole that one read delivers is one batch; a batch's arguments
+// are not overwritten by later reads and cannot be appended over their
+// neighbours.
+func TestReadBatchKeepsArgs(t *testing.T) {
+	in := "*2\r\n$3\r\nGET\r\n$1\r\na\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$2\r\nbc\r\n*1\r\n$4\r\nPI" +
+		"NG\r\n*2\r\n$3\r\nGET\r\n$1\r\nz\r\n"
+	lc, sc := newTestLimitConn(strings.NewReader(in), nil)
+	sc.step = strings.Index(in, "$4\r\nPING") + len("$4\r\nPI")
+	first, _, err := lc.readBatch(nil)
+	if err != nil || fmt.Sprintf("%q", first) != `[["GET" "a"] ["PING"] ["ECHO" "bc"]]` {
+		t.Fatalf("first batch %q %v", first, err)
+	}
+	for _, args := range first {
+		if cap(args) != len(args) {
+			t.Fatalf("args %q have room to grow over the next command's", args)
+		}
+		for _, a := range args {
+			if cap(a) != len(a) {
+				t.Fatalf("argument %q has room to grow over the bytes after it", a)
+			}
+		}
+	}
+	second, _, err := lc.readBatch(nil)
+	if err != nil || fmt.Sprintf("%q", second) != `[["PING"] ["GET" "z"]]` {
+		t.Fatalf("second batch %q %v", second, err)
+	}
+	if fmt.Sprintf("%q", first) != `[["GET" "a"] ["PING"] ["ECHO" "bc"]]` {
+		t.Fatalf("first batch overwritten: %q", first)
+	}
+}
+
+// A batch costs at most two allocations, whatever its number of commands.
+func TestReadBatchAllocations(t *testing.T) {
+	data := pipelinedSets(16)
+	lc, _ := newTestLimitConn(&repeatReader{chunk: data}, nil)
+	var cmds [][][]byte
+	allocs := testing.AllocsPerRun(100, func() {
+		var err error
+		cmds, _, err = lc.readBatch(cmds[:0])
+		if err != nil || len(cmds) != 16 {
+			t.Fatalf("%d commands, %v", len(cmds), err)
+		}
+	})
+	if allocs > 2 {
+		t.Errorf("%v allocations per batch of 16 commands", allocs)
+	}
+}
+
+// An array announcing two billion arguments runs nothing: the query buffer
+// limit closes the connection first, without a reply.
+func TestReadBatchEndlessArray(t *testing.T) {
 	chunk := bytes.Repeat([]byte("$1\r\nx\r\n"), 1000)
 	r := io.MultiReader(strings.NewReader("PING\r\n*2000000000\r\n"), &repeatReader{chunk: chunk})
 	lc, sc := newTestLimitConn(r, func(c *Config) { c.ClientQueryBufferLimit = 1 << 20 })
-	var got []byte
-	buf := make([]byte, 4096)
-	var err error
-	for {
-		var n int
-		n, err = lc.Read(buf)
-		got = append(got, buf[:n]...)
-		if err != nil {
-			break
-		}
+	got, err := readAllBatches(lc)
+	if !errors.Is(err, errLimitClosed) || fmt.Sprintf("%q", got) != `[["PING"]]` {
+		t.Fatalf("got %q, then %v", got, err)
 	}
-	if !errors.Is(err, errLimitClosed) || string(got) != "*1\r\n$4\r\nPING\r\n" || sc.written.Len() != 0 {
-		t.Fatalf("got %q, then %v; wrote %q", got, err, sc.written.String())
+	lc.refuse()
+	if sc.written.Len() != 0 {
+		t.Fatalf("wrote %q", sc.written.String())
 	}
 }
 
-// A protocol error is answered after the commands before it were handed
-// over, and only once.
-func TestLimitConnProtocolError(t *testing.T) {
+// A protocol error is answered after the commands before it ran.
+func TestReadBatchProtocolError(t *testing.T) {
 	lc, sc := newTestLimitConn(strings.NewReader("*1\r\n$4\r\nPING\r\n*1\r\n$x\r\n"), nil)
-	buf := make([]byte, 4096)
-	n, err := lc.Read(buf)
-	if err != nil || string(buf[:n]) != "*1\r\n$4\r\nPING\r\n" || sc.written.Len() != 0 {
-		t.Fatalf("first read: %q %v, wrote %q", buf[:n], err, sc.written.String())
+	cmds, _, err := lc.readBatch(nil)
+	if !errors.Is(err, errLimitClosed) || fmt.Sprintf("%q", cmds) != `[["PING"]]` || sc.written.Len() != 0 {
+		t.Fatalf("first read: %q %v, wrote %q", cmds, err, sc.written.String())
 	}
-	for i := 0; i < 2; i++ {
-		if n, err = lc.Read(buf); n != 0 || !errors.Is(err, errLimitClosed) {
-			t.Fatalf("read after the error: %d %v", n, err)
-		}
-	}
+	lc.refuse()
 	if got := sc.written.String(); got != "-ERR Protocol error: invalid bulk length\r\n" {
 		t.Fatalf("reply %q", got)
 	}
@@ -410,22 +518,28 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// BenchmarkLimitConn measures the wrapper's cost per pipelined command.
-func BenchmarkLimitConn(b *testing.B) {
+// pipelinedSets is n SET commands as a client pipelines them.
+func pipelinedSets(n int) []byte {
 	var in bytes.Buffer
-	for i := 0; i < 1000; i++ {
-		in.WriteString("*3\r\n$3\r\nSET\r\n$10\r\nkey:000001\r\n$16\r\nvalue-0000000001\r\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&in, "*3\r\n$3\r\nSET\r\n$10\r\nkey:%06d\r\n$32\r\n%032d\r\n", i, i)
 	}
-	data := in.Bytes()
-	buf := make([]byte, 4096)
+	return in.Bytes()
+}
+
+// BenchmarkReadBatch measures the read path per batch of 16 pipelined SETs
+// (what redis-benchmark -P 16 sends): read, scan, cut into arguments.
+func BenchmarkReadBatch(b *testing.B) {
+	data := pipelinedSets(16)
+	lc, _ := newTestLimitConn(&repeatReader{chunk: data}, nil)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		lc, _ := newTestLimitConn(bytes.NewReader(data), nil)
-		for {
-			if _, err := lc.Read(buf); err != nil {
-				break
-			}
+	var cmds [][][]byte
+	for b.Loop() {
+		var err error
+		cmds, _, err = lc.readBatch(cmds[:0])
+		if err != nil || len(cmds) != 16 {
+			b.Fatalf("%d commands, %v", len(cmds), err)
 		}
 	}
 }

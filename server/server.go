@@ -1,4 +1,4 @@
-// Package server is durastore's network side: the RESP listener on redcon,
+// Package server is durastore's network side: the RESP listeners (conn.go),
 // per-connection state and limits, and the HTTP API. It hands every
 // command to the commands package and never touches storage itself.
 package server
@@ -11,8 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/tidwall/redcon"
 
 	"durastore/commands"
 	"durastore/engine"
@@ -37,8 +35,7 @@ type Server struct {
 	store    *engine.Store
 	env      *commands.Env
 
-	listeners []*redcon.Server
-	rawLns    []net.Listener // closed directly too: redcon's Close is a no-op until Serve has begun
+	listeners []net.Listener // RESP, plain and TLS (conn.go)
 	addrs     []net.Addr
 	http      *httpAPI // the HTTP API (http.go), nil when http-port is 0
 
@@ -67,8 +64,7 @@ type Server struct {
 // client is one connection.
 type client struct {
 	sess *commands.Session
-	conn redcon.Conn
-	nc   net.Conn // the socket (through the limits wrapper) replies go to
+	nc   net.Conn // the socket (a *limitConn, for write deadlines) replies go to
 	fd   int      // the socket's descriptor, for CLIENT LIST
 	w    commands.Writer
 	cmds [][][]byte
@@ -78,7 +74,7 @@ type client struct {
 }
 
 // Writing to a client. Replies are written by the client's own goroutine
-// straight to the socket (redcon's buffer stays empty); pushes (client
+// straight to the socket; pushes (client
 // tracking invalidations, pub/sub messages) come from other clients'
 // goroutines at any time. outbox keeps both in order on the socket: wmu is
 // held for every write, and pushes wait in pending, a bounded queue, until
@@ -169,7 +165,7 @@ func (cl *client) writeReplies(b []byte) error {
 }
 
 // write sends b to the socket; wmu is held. An error closes the
-// connection, which redcon's reader then notices.
+// connection, which the connection's goroutine then notices.
 func (cl *client) write(b []byte) {
 	if len(b) == 0 {
 		return
@@ -240,8 +236,6 @@ func (s *Server) Addrs() []net.Addr { return s.addrs }
 
 // Start binds every configured address and serves in the background.
 func (s *Server) Start() error {
-	// The HTTP API binds first: redcon's Close does nothing until Serve
-	// has begun, so a RESP listener must not be closed right after start.
 	if err := s.startTLS(); err != nil { // tls.go
 		s.closeListeners()
 		return err
@@ -260,22 +254,8 @@ func (s *Server) Start() error {
 			s.closeListeners()
 			return fmt.Errorf("listening on %s: %w", addr, err)
 		}
-		ln = &limitListener{Listener: ln, srv: s} // request limits, see limits.go
-		rs := redcon.NewServerNetwork("tcp", addr, s.handle, s.accept, s.closed)
-		if s.cfg.Timeout > 0 {
-			rs.SetIdleClose(time.Duration(s.cfg.Timeout) * time.Second)
-		}
-		rs.AcceptError = func(err error) { s.log.Warn("accept failed", "err", err) }
-		s.listeners = append(s.listeners, rs)
-		s.rawLns = append(s.rawLns, ln)
 		s.addrs = append(s.addrs, ln.Addr())
-		s.serveWG.Add(1)
-		go func() {
-			defer s.serveWG.Done()
-			if err := rs.Serve(ln); err != nil && !s.closing.Load() {
-				s.log.Error("listener stopped", "addr", addr, "err", err)
-			}
-		}()
+		s.serveRESP(ln, addr) // conn.go
 		s.log.Info("listening", "addr", ln.Addr().String())
 	}
 	go s.sampleStats()
@@ -298,10 +278,7 @@ func (s *Server) sampleStats() {
 }
 
 func (s *Server) closeListeners() {
-	for _, rs := range s.listeners {
-		rs.Close()
-	}
-	for _, ln := range s.rawLns {
+	for _, ln := range s.listeners {
 		ln.Close()
 	}
 }
@@ -330,8 +307,11 @@ func (s *Server) Shutdown() error {
 // Done is closed once the server has shut down.
 func (s *Server) Done() <-chan struct{} { return s.shutdown }
 
-func (s *Server) accept(conn redcon.Conn) bool {
+// accept admits a new connection or refuses it (maxclients, protected
+// mode, shutting down), closing it then. It runs in the accept loop.
+func (s *Server) accept(lc *limitConn) bool {
 	if s.closing.Load() {
+		lc.Conn.Close()
 		return false
 	}
 	s.mu.Lock()
@@ -342,42 +322,41 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	s.cfgMu.RUnlock()
 	if maxClients > 0 && n >= maxClients {
 		s.rejectedConns.Add(1)
-		nc := conn.(interface{ NetConn() net.Conn }).NetConn()
-		nc.SetDeadline(time.Now().Add(time.Second)) // read too: a TLS write needs a handshake first
-		nc.Write([]byte("-ERR max number of clients reached\r\n"))
+		go refuseConn(lc.Conn, "-ERR max number of clients reached\r\n")
 		return false
 	}
-	if s.refuseProtected(conn) { // protected mode, tls.go
+	if s.refuseProtected(lc.Conn) { // protected mode, tls.go
 		return false
 	}
 	id := s.nextID.Add(1)
-	laddr := ""
-	if nc, ok := conn.(interface{ NetConn() net.Conn }); ok {
-		laddr = nc.NetConn().LocalAddr().String()
+	cl := &client{
+		sess: commands.NewSession(id, lc.RemoteAddr().String(), lc.LocalAddr().String()),
+		nc:   lc,
+		fd:   connFD(lc),
+		log:  s.log,
+		env:  s.env,
 	}
-	cl := &client{sess: commands.NewSession(id, conn.RemoteAddr(), laddr), conn: conn, fd: connFD(conn), log: s.log, env: s.env}
-	cl.nc = conn.(interface{ NetConn() net.Conn }).NetConn()
 	cl.w.RESP = 2
 	s.env.SessionOpened(cl.sess, cl)
 	cl.sess.Authed = requirePass == ""
 	s.totalConns.Add(1)
-	conn.SetContext(cl)
-	if nc, ok := conn.(interface{ NetConn() net.Conn }); ok {
-		if lc, ok := nc.NetConn().(*limitConn); ok {
-			lc.client = cl // the request limits depend on AUTH
-		}
-	}
+	lc.client = cl // the request limits depend on AUTH
 	s.mu.Lock()
 	s.clients[id] = cl
 	s.mu.Unlock()
 	return true
 }
 
-func (s *Server) closed(conn redcon.Conn, err error) {
-	cl, ok := conn.Context().(*client)
-	if !ok {
-		return
-	}
+// refuseConn writes a refusal to a connection that was not admitted and
+// closes it, in its own goroutine so that the accept loop does not wait.
+func refuseConn(nc net.Conn, reply string) {
+	nc.SetDeadline(time.Now().Add(time.Second)) // read too: a TLS write needs a handshake first
+	nc.Write([]byte(reply))
+	nc.Close()
+}
+
+// closed forgets a connection whose goroutine has finished.
+func (s *Server) closed(cl *client) {
 	s.mu.Lock()
 	delete(s.clients, cl.sess.ID)
 	s.mu.Unlock()
@@ -389,29 +368,20 @@ func (s *Server) closed(conn redcon.Conn, err error) {
 	s.env.SessionGone(cl.sess) // tracking and pub/sub
 }
 
-// handle receives the first command of what redcon read from a client and
-// takes the rest of that read too, so the whole pipeline runs as one batch.
-func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
-	cl, ok := conn.Context().(*client)
-	if !ok {
-		conn.Close()
-		return
-	}
-	cl.cmds = append(cl.cmds[:0], cmd.Args)
-	for _, c := range conn.ReadPipeline() {
-		cl.cmds = append(cl.cmds, c.Args)
-	}
+// runBatch runs cl.cmds, the whole commands of one read (size bytes of
+// RESP), as one batch. It reports whether the connection stays open.
+func (s *Server) runBatch(cl *client, size int) bool {
+	defer clear(cl.cmds)
 	s.gate.RLock()
 	if s.closing.Load() {
 		s.gate.RUnlock()
-		conn.Close()
-		return
+		return false
 	}
-	s.env.NoteNetIO(requestSize(cl.cmds), 0)
-	// Replies go straight to the socket through the outbox (redcon's own
-	// buffer stays empty). Pushes queued before these commands go first;
-	// those queued while they run (such as the invalidations their own
-	// writes cause) go after their replies, as in Redis.
+	s.env.NoteNetIO(int64(size), 0)
+	// Replies go straight to the socket through the outbox. Pushes queued
+	// before these commands go first; those queued while they run (such
+	// as the invalidations their own writes cause) go after their
+	// replies, as in Redis.
 	o := &cl.out
 	if b := o.takePending(true); len(b) > 0 {
 		o.wmu.Lock()
@@ -420,12 +390,10 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 	}
 	cl.w.B = cl.w.B[:0]
 	cl.w.RESP = cl.sess.RESP
-	if !s.runBounded(cl, conn) { // env.Run with output limits, see limits.go
+	if !s.runBounded(cl) { // env.Run with output limits, see limits.go
 		o.takePending(false)
 		s.gate.RUnlock()
-		clear(cl.cmds)
-		conn.Close()
-		return
+		return false
 	}
 	s.gate.RUnlock()
 	o.wmu.Lock()
@@ -437,32 +405,7 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 	if cap(cl.w.B) > 64<<10 {
 		cl.w.B = nil
 	}
-	clear(cl.cmds)
-	if cl.sess.Closing {
-		conn.Close()
-	}
-}
-
-// requestSize is the size of commands in RESP, what Redis counts as
-// network input (inline commands arrive rewritten as RESP).
-func requestSize(cmds [][][]byte) int64 {
-	n := 0
-	for _, args := range cmds {
-		n += 3 + digits(len(args))
-		for _, a := range args {
-			n += 5 + digits(len(a)) + len(a)
-		}
-	}
-	return int64(n)
-}
-
-func digits(n int) int {
-	d := 1
-	for n >= 10 {
-		n /= 10
-		d++
-	}
-	return d
+	return !cl.sess.Closing
 }
 
 // ConnectedClients counts open connections.

@@ -22,9 +22,6 @@ import (
 	"net"
 	"os"
 	"strconv"
-	"time"
-
-	"github.com/tidwall/redcon"
 )
 
 // deniedReply is Redis 7.0's reply to a client refused by protected mode.
@@ -50,26 +47,22 @@ const deniedReply = "-DENIED Redis is running in protected mode because protecte
 
 // refuseProtected refuses, with Redis's DENIED text, a client that
 // protected mode does not admit. It reports whether it did.
-func (s *Server) refuseProtected(conn redcon.Conn) bool {
+func (s *Server) refuseProtected(nc net.Conn) bool {
 	s.cfgMu.RLock()
 	on := s.cfg.ProtectedMode && s.cfg.RequirePass == ""
 	s.cfgMu.RUnlock()
 	if !on {
 		return false
 	}
-	nc, ok := conn.(interface{ NetConn() net.Conn })
-	if !ok {
-		return false
-	}
-	if ta, ok := nc.NetConn().RemoteAddr().(*net.TCPAddr); !ok || ta.IP.IsLoopback() {
+	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); !ok || ta.IP.IsLoopback() {
 		return false
 	}
 	s.rejectedConns.Add(1)
-	// Both deadlines: on a TLS connection the write first needs a
-	// handshake, which a silent client would otherwise stall forever.
-	nc.NetConn().SetDeadline(time.Now().Add(time.Second))
-	nc.NetConn().Write([]byte(deniedReply))
-	s.log.Debug("client refused by protected mode", "addr", nc.NetConn().RemoteAddr().String())
+	s.log.Debug("client refused by protected mode", "addr", nc.RemoteAddr().String())
+	// Both deadlines (refuseConn): on a TLS connection the write first
+	// needs a handshake, which a silent client would otherwise stall
+	// forever.
+	go refuseConn(nc, deniedReply)
 	return true
 }
 
@@ -126,26 +119,8 @@ func (s *Server) startTLS() error {
 		if err != nil {
 			return fmt.Errorf("listening on %s (tls-port): %w", addr, err)
 		}
-		s.serveRESP(&limitListener{Listener: tls.NewListener(ln, tc), srv: s}, addr)
+		s.serveRESP(tls.NewListener(ln, tc), addr) // conn.go
 		s.log.Info("listening with TLS", "addr", ln.Addr().String())
 	}
 	return nil
-}
-
-// serveRESP serves RESP on ln in the background, as Start does for the
-// plain listeners.
-func (s *Server) serveRESP(ln net.Listener, addr string) {
-	rs := redcon.NewServerNetwork("tcp", addr, s.handle, s.accept, s.closed)
-	if s.cfg.Timeout > 0 {
-		rs.SetIdleClose(time.Duration(s.cfg.Timeout) * time.Second)
-	}
-	rs.AcceptError = func(err error) { s.log.Warn("accept failed", "err", err) }
-	s.listeners = append(s.listeners, rs)
-	s.serveWG.Add(1)
-	go func() {
-		defer s.serveWG.Done()
-		if err := rs.Serve(ln); err != nil && !s.closing.Load() {
-			s.log.Error("listener stopped", "addr", addr, "err", err)
-		}
-	}()
 }
