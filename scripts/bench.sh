@@ -314,6 +314,23 @@ stop_server() {
 	PIDS=("${keep[@]+"${keep[@]}"}")
 }
 
+# wait_bg MESSAGE SERVER_PID NAME FILE...: waits for the job in BGPID; if it
+# failed, shows FILEs, checks the server (when SERVER_PID is given) is still
+# alive and stops with MESSAGE.
+wait_bg() {
+	local msg=$1 pid=$2 name=$3
+	shift 3
+	if ! wait "$BGPID"; then
+		BGPID=""
+		cat "$@" >&2
+		if [ -n "$pid" ]; then
+			check_alive "$pid" "$name"
+		fi
+		die "$msg"
+	fi
+	BGPID=""
+}
+
 check_alive() { # PID NAME
 	if ! kill -0 "$1" 2>/dev/null; then
 		echo "---- last lines of $TMP/bench-$2.log:" >&2
@@ -336,12 +353,7 @@ load_keys() {
 	"$BT" resp -n "$n" -ttl "$ttl" -keyfmt "$keyfmt" -size "$VALUE_SIZE" -fill "$fill" |
 		redis-cli -h 127.0.0.1 -p "$port" --pipe >"$out" 2>&1 &
 	BGPID=$!
-	if ! wait "$BGPID"; then
-		BGPID=""
-		cat "$out" >&2
-		die "loading $n keys into port $port failed"
-	fi
-	BGPID=""
+	wait_bg "loading $n keys into port $port failed" "" "" "$out"
 	t1=$(date +%s%N)
 	if ! grep -q "^errors: 0, replies: $n\$" "$out"; then
 		cat "$out" >&2
@@ -439,13 +451,8 @@ if [ $EXPIRY = 1 ]; then
 			timeout "$EX_TIMEOUT" "$TMP/expiryload" -addr "127.0.0.1:$SRV_PORT" "${ex_flags[@]}" \
 				>"$TMP/expiry.out" 2>"$TMP/expiry.err" &
 			BGPID=$!
-			if ! wait "$BGPID"; then
-				BGPID=""
-				cat "$TMP/expiry.err" "$TMP/expiry.out" >&2
-				check_alive "$SRV_PID" "$name"
-				die "scripts/expiryload against $name failed (or took over ${EX_TIMEOUT}s)"
-			fi
-			BGPID=""
+			wait_bg "scripts/expiryload against $name failed (or took over ${EX_TIMEOUT}s)" \
+				"$SRV_PID" "$name" "$TMP/expiry.err" "$TMP/expiry.out"
 			check_alive "$SRV_PID" "$name"
 			stop_server "$SRV_PID"
 			rm -rf "$dir"
@@ -568,13 +575,8 @@ run_bench() {
 		-r "$KEYSPACE" -d "$VALUE_SIZE" -n "$REQUESTS" -P "$p" -t "${TESTS_OF[$name]}" --csv -e \
 		>"$out" 2>"$err" &
 	BGPID=$!
-	if ! wait "$BGPID"; then
-		BGPID=""
-		cat "$err" "$out" >&2
-		check_alive "${PID_OF[$name]}" "$name"
-		die "redis-benchmark against $name failed (or took over ${BENCH_TIMEOUT}s)"
-	fi
-	BGPID=""
+	wait_bg "redis-benchmark against $name failed (or took over ${BENCH_TIMEOUT}s)" \
+		"${PID_OF[$name]}" "$name" "$err" "$out"
 	check_alive "${PID_OF[$name]}" "$name"
 	ntests=$(tr ',' '\n' <<<"${TESTS_OF[$name]}" | wc -l)
 	got=$( (grep -c '^"' "$out" || true) | awk '{ print $1 - 1 }')
