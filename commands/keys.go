@@ -106,7 +106,7 @@ func lookupValue(c *Ctx, ns, key string) (v engine.Value, found, ok bool) {
 // https://redis.io/commands/unlink/
 //
 // UNLINK is DEL: freeing a value never blocks other clients here, since
-// buntdb drops it from its tree and the collector reclaims it.
+// the engine drops it from its table and the collector reclaims it.
 func cmdDel(c *Ctx) {
 	var n int64
 	for i := 1; i < len(c.Args); i++ {
@@ -378,21 +378,11 @@ func swapArg(c *Ctx, i int, badMsg string) (string, bool) {
 
 // KEYS pattern
 // https://redis.io/commands/keys/
-//
-// A pattern that starts with literal text visits only the keys with that
-// prefix.
 func cmdKeys(c *Ctx) {
 	pattern := c.Str(1)
 	all := pattern == "*"
-	prefix := ""
-	if !all {
-		prefix = engine.GlobLiteralPrefix(pattern)
-	}
 	var keys []string
-	err := c.Tx.Scan(c.S.DB, prefix, func(key string, _ engine.Value) bool {
-		if !strings.HasPrefix(key, prefix) {
-			return false
-		}
+	err := c.Tx.Scan(c.S.DB, func(key string, _ engine.Value) bool {
 		if all || engine.GlobMatch(pattern, key, false) {
 			keys = append(keys, key)
 		}
@@ -408,13 +398,11 @@ func cmdKeys(c *Ctx) {
 // SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 // https://redis.io/commands/scan/
 //
-// Keys are visited in key order; a cursor stands for "resume at key K" and
-// is kept in the store's cursor table (see engine/scan.go): a key present
-// for the whole iteration is returned exactly once, and an unknown cursor
-// starts over. COUNT is how many keys one call examines (10 by default);
-// MATCH and TYPE then filter them, so a call may return fewer, or none,
-// with a non-zero cursor. A MATCH pattern that starts with literal text
-// examines only the keys with that prefix.
+// The cursor is Redis's, a position in the namespace's hash table (see
+// engine/scan.go): a key present for the whole iteration is returned at
+// least once. COUNT is about how many keys one call examines (10 by
+// default); MATCH and TYPE then filter them, so a call may return fewer,
+// or none, with a non-zero cursor.
 func cmdScan(c *Ctx) {
 	cursor, ok := parseScanCursor(c.Args[1])
 	if !ok {

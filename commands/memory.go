@@ -323,8 +323,8 @@ func cmdMemoryHelp(c *Ctx) {
 // https://redis.io/commands/memory-usage/
 //
 // The figure is the engine's estimate for the key, the one eviction and
-// used_memory count: its key and stored value, buntdb's item and tree
-// slot, and its expiry index entry. Values are stored whole, so SAMPLES is
+// used_memory count: its key and stored value, its hash table slot, and
+// its expiry index entry. Values are stored whole, so SAMPLES is
 // checked and needs no sampling.
 func cmdMemoryUsage(c *Ctx) {
 	for j := 3; j < len(c.Args); j++ {

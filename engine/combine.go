@@ -6,11 +6,11 @@ import (
 	"sync"
 )
 
-// Write combining. buntdb pays a lock and a write system call per
+// Write combining. A commit pays a lock and a write system call per
 // transaction, and under appendfsync always an fsync. When many clients
 // write to one namespace at once, UpdateShared lets them share one
 // transaction: the first to arrive becomes the leader, runs its own
-// function and those of everyone queued behind it inside one buntdb
+// function and those of everyone queued behind it inside one
 // transaction, commits once (and fsyncs once), then wakes them. Nobody
 // waits for a batch that started before it arrived and another after it:
 // a leader hands the lead to the first waiter of the next batch.

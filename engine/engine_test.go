@@ -9,8 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/tidwall/buntdb"
 )
 
 func openTest(t testing.TB, dir string, fsync Fsync) *Store {
@@ -408,12 +406,11 @@ func TestExpireStaleIndexEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns := s.lookup("0")
-	ns.db.Update(func(*buntdb.Tx) error {
+	ns.db.update(func() {
 		ns.exp.add(now-5, "kept")  // stale: the key expires later
 		ns.exp.add(now-5, "plain") // stale: the key has no expiry
 		ns.exp.add(now-5, "gone")  // stale: no such key
 		ns.volatile.Store(int64(ns.exp.len()))
-		return nil
 	})
 	// The background cycle may get there first; either way, the due
 	// entries are all consumed and only "kept"'s real one stays.

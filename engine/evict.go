@@ -22,13 +22,7 @@ package engine
 import (
 	"math"
 	"math/rand/v2"
-	"reflect"
-	"sync"
 	"time"
-	"unsafe"
-
-	"github.com/tidwall/btree"
-	"github.com/tidwall/buntdb"
 )
 
 // EvictResult is what Evict achieved, as Redis's performEvictions.
@@ -226,11 +220,10 @@ func (s *Store) pickVictim(spaces []*Namespace, pol Policy) (*Namespace, string,
 			if ns.volatile.Load() == 0 {
 				continue
 			}
-			ns.db.View(func(*buntdb.Tx) error {
+			ns.db.view(func() {
 				if it, ok := ns.exp.tr.Min(); ok && (best == nil || it.at < bestAt) {
 					best, bestKey, bestAt = ns, it.key, it.at
 				}
-				return nil
 			})
 		}
 		return best, bestKey, best != nil
@@ -268,10 +261,17 @@ func (s *Store) sampleInto(ns *Namespace, pol Policy) bool {
 		return uint64(lruIdle(bits, now))
 	}
 	found := false
-	ns.db.View(func(btx *buntdb.Tx) error {
+	ns.db.view(func() {
 		if pol.AllKeys() {
-			found = sampleKeys(ns, btx, n, func(key string) { pool.insert(score(key), ns, key) })
-			return nil
+			for i := 0; i < n; i++ {
+				e, ok := ns.db.d.random()
+				if !ok {
+					return
+				}
+				found = true
+				pool.insert(score(e.key()), ns, e.key())
+			}
+			return
 		}
 		l := ns.exp.len()
 		found = l > 0
@@ -280,7 +280,6 @@ func (s *Store) sampleInto(ns *Namespace, pol Policy) bool {
 				pool.insert(score(it.key), ns, it.key)
 			}
 		}
-		return nil
 	})
 	return found
 }
@@ -289,17 +288,18 @@ func (s *Store) sampleInto(ns *Namespace, pol Policy) bool {
 func (s *Store) randomKey(ns *Namespace, all bool) (string, bool) {
 	var key string
 	found := false
-	ns.db.View(func(btx *buntdb.Tx) error {
+	ns.db.view(func() {
 		if all {
-			sampleKeys(ns, btx, 1, func(k string) { key, found = string([]byte(k)), true })
-			return nil
+			if e, ok := ns.db.d.random(); ok {
+				key, found = string([]byte(e.key())), true
+			}
+			return
 		}
 		if l := ns.exp.len(); l > 0 {
 			if it, ok := ns.exp.tr.GetAt(rand.IntN(l)); ok {
 				key, found = it.key, true
 			}
 		}
-		return nil
 	})
 	return key, found
 }
@@ -312,38 +312,33 @@ func (s *Store) evictKey(ns *Namespace, key string, pol Policy) int64 {
 	defer s.world.RUnlock()
 	var freed, at int64
 	removed := false
-	err := ns.db.Update(func(btx *buntdb.Tx) error {
-		raw, err := btx.Get(key)
-		if err != nil {
-			return nil
-		}
-		at = decodeExpire(raw)
-		if !pol.AllKeys() && at == 0 {
-			return nil
-		}
-		if _, err := btx.Delete(key); err != nil {
-			return nil
-		}
-		if at != 0 {
-			ns.exp.remove(at, key)
-		}
-		freed = rawCost(key, raw)
-		s.addMemory(ns, -freed)
-		ns.volatile.Store(int64(ns.exp.len()))
-		removed = true
-		return nil
-	})
+	kv, err := ns.db.begin(true)
 	if err != nil {
+		return 0
+	}
+	if raw, ok := kv.Get(key); ok {
+		at = decodeExpire(raw)
+		if pol.AllKeys() || at != 0 {
+			kv.Delete(key)
+			if at != 0 {
+				ns.exp.remove(at, key)
+			}
+			freed = rawCost(key, raw)
+			s.addMemory(ns, -freed)
+			ns.volatile.Store(int64(ns.exp.len()))
+			removed = true
+		}
+	}
+	if err := kv.Commit(); err != nil {
 		if removed {
 			// The deletion was rolled back: put the index and the
 			// accounting back, under the namespace's lock again.
-			ns.db.Update(func(*buntdb.Tx) error {
+			ns.db.update(func() {
 				if at != 0 {
 					ns.exp.add(at, key)
 				}
 				s.addMemory(ns, freed)
 				ns.volatile.Store(int64(ns.exp.len()))
-				return nil
 			})
 		}
 		return 0
@@ -356,119 +351,4 @@ func (s *Store) evictKey(ns *Namespace, key string, pol Policy) int64 {
 		s.notifyTouched([]Touched{{Namespace: ns.name, Key: key}}, false)
 	}
 	return freed
-}
-
-// Sampling buntdb's keys. buntdb offers no access by position, and a
-// random pivot string followed by a seek favours keys after wide gaps (with
-// keys "k:1" .. "k:99999" a pivot "k:5" lands on "k:5" a tenth of the
-// time), which would ruin the LRU approximation. So we reach buntdb's key
-// tree, a tidwall/btree that counts its items, and draw uniform positions
-// with GetAt. The tree and its items are private to buntdb: their layout is
-// checked with reflection once, and if it ever differs (another buntdb
-// version) sampling falls back to random pivots.
-var (
-	buntOnce       sync.Once
-	buntKeysOffset uintptr
-	buntItemType   reflect.Type // *buntdb.dbItem; nil if the layout is unknown
-)
-
-// buntItem mirrors the start of buntdb's dbItem.
-type buntItem struct {
-	key, val string
-}
-
-// checkBuntLayout finds buntdb's key tree in its DB struct and checks, on
-// a small database, that its items are what buntItem says.
-func checkBuntLayout() {
-	f, ok := reflect.TypeOf(buntdb.DB{}).FieldByName("keys")
-	if !ok || f.Type != reflect.TypeOf((*btree.BTree)(nil)) {
-		return
-	}
-	buntKeysOffset = f.Offset
-	db, err := buntdb.Open(":memory:")
-	if err != nil {
-		return
-	}
-	defer db.Close()
-	db.Update(func(tx *buntdb.Tx) error {
-		_, _, err := tx.Set("k", "v", nil)
-		return err
-	})
-	db.View(func(*buntdb.Tx) error {
-		item := (*(**btree.BTree)(unsafe.Add(unsafe.Pointer(db), buntKeysOffset))).GetAt(0)
-		t := reflect.TypeOf(item)
-		if t == nil || !isBuntItem(t) {
-			return nil
-		}
-		p := (*[2]unsafe.Pointer)(unsafe.Pointer(&item))[1]
-		if it := (*buntItem)(p); it.key == "k" && it.val == "v" {
-			buntItemType = t
-		}
-		return nil
-	})
-}
-
-// buntTree returns a database's key tree, nil if buntdb's layout is not
-// the one we know. The database's lock must be held.
-func buntTree(db *buntdb.DB) *btree.BTree {
-	buntOnce.Do(checkBuntLayout)
-	if buntItemType == nil {
-		return nil
-	}
-	return *(**btree.BTree)(unsafe.Add(unsafe.Pointer(db), buntKeysOffset))
-}
-
-// itemKey returns the key of an item of buntdb's key tree.
-func itemKey(item any) (string, bool) {
-	if reflect.TypeOf(item) != buntItemType {
-		return "", false
-	}
-	p := (*[2]unsafe.Pointer)(unsafe.Pointer(&item))[1]
-	return (*buntItem)(p).key, true
-}
-
-// isBuntItem checks t is *buntdb.dbItem starting with key and val strings.
-func isBuntItem(t reflect.Type) bool {
-	if t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
-		return false
-	}
-	e := t.Elem()
-	if e.Name() != "dbItem" || e.PkgPath() != "github.com/tidwall/buntdb" || e.NumField() < 2 {
-		return false
-	}
-	k, v := e.Field(0), e.Field(1)
-	return k.Name == "key" && k.Type.Kind() == reflect.String && k.Offset == 0 &&
-		v.Name == "val" && v.Type.Kind() == reflect.String && v.Offset == unsafe.Sizeof("")
-}
-
-// sampleKeys calls fn with n keys of ns drawn at random (with repetition);
-// it reports whether ns has keys. btx must be a transaction of ns.
-func sampleKeys(ns *Namespace, btx *buntdb.Tx, n int, fn func(key string)) bool {
-	l, _ := btx.Len()
-	if l == 0 {
-		return false
-	}
-	if tr := buntTree(ns.db); tr != nil {
-		ok := true
-		for i := 0; i < n && ok; i++ {
-			var key string
-			if key, ok = itemKey(tr.GetAt(rand.IntN(l))); ok {
-				fn(key)
-			}
-		}
-		if ok {
-			return true
-		}
-	}
-	// Fallback: random pivots between the first and the last key.
-	var lo, hi string
-	btx.Ascend("", func(k, _ string) bool { lo = k; return false })
-	btx.Descend("", func(k, _ string) bool { hi = k; return false })
-	for i := 0; i < n; i++ {
-		btx.AscendGreaterOrEqual("", randomBetween(lo, hi), func(k, _ string) bool {
-			fn(k)
-			return false
-		})
-	}
-	return true
 }

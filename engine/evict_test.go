@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/tidwall/buntdb"
 )
 
 // fillKeys writes n keys prefix0..prefix(n-1) with 100-byte values; ttl > 0
@@ -347,12 +345,14 @@ func TestSampleKeysUniform(t *testing.T) {
 	keys := fillKeys(t, s, "0", "k:", 1000, 0) // k:0 .. k:999, unpadded
 	ns := s.lookup("0")
 	counts := map[string]int{}
-	ns.db.View(func(btx *buntdb.Tx) error {
-		if buntTree(ns.db) == nil {
-			t.Fatal("buntdb's key tree is not reachable; sampling would fall back to random pivots")
+	ns.db.view(func() {
+		for i := 0; i < 200_000; i++ {
+			e, ok := ns.db.d.random()
+			if !ok {
+				t.Fatal("no key drawn")
+			}
+			counts[e.key()]++
 		}
-		sampleKeys(ns, btx, 200_000, func(k string) { counts[k]++ })
-		return nil
 	})
 	for _, k := range keys {
 		if c := counts[k]; c < 100 || c > 300 {

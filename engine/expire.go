@@ -1,10 +1,6 @@
 package engine
 
-import (
-	"time"
-
-	"github.com/tidwall/buntdb"
-)
+import "time"
 
 // Active expiry, after Redis's activeExpireCycle: a key is removed on
 // access once it has expired (see Tx.Get), and a background cycle removes
@@ -50,8 +46,11 @@ func (s *Store) expireBatch(ns *Namespace) (int, bool) {
 	more := false
 	var freed int64
 	var due []expItem
-	err := ns.db.Update(func(btx *buntdb.Tx) error {
-		due = due[:0]
+	kv, err := ns.db.begin(true)
+	if err != nil {
+		return 0, false
+	}
+	{
 		ns.exp.tr.Scan(func(it expItem) bool {
 			if it.at >= now {
 				return false
@@ -65,37 +64,30 @@ func (s *Store) expireBatch(ns *Namespace) (int, bool) {
 		})
 		for _, it := range due {
 			ns.exp.remove(it.at, it.key)
-			// Delete first and look at what it removed: one walk of
-			// buntdb's tree per key instead of a Get and a Delete.
-			raw, err := btx.Delete(it.key)
-			if err != nil {
+			raw, ok := kv.Get(it.key)
+			if !ok {
 				continue // index entry was stale: no such key
 			}
 			if decodeExpire(raw) != it.at {
-				// Stale too: the key lives on with another expiry.
-				if _, _, err := btx.Set(it.key, raw, nil); err != nil {
-					return err
-				}
-				continue
+				continue // stale too: the key lives on with another expiry
 			}
+			kv.Delete(it.key)
 			removed++
 			freed += rawCost(it.key, raw)
 		}
 		s.addMemory(ns, -freed)
 		// Under the namespace's lock: Tx.Set changes exp concurrently.
 		ns.volatile.Store(int64(ns.exp.len()))
-		return nil
-	})
-	if err != nil {
+	}
+	if err := kv.Commit(); err != nil {
 		// The deletions were rolled back; put their index entries back,
 		// under the namespace's lock again.
-		ns.db.Update(func(*buntdb.Tx) error {
+		ns.db.update(func() {
 			for _, it := range due {
 				ns.exp.add(it.at, it.key)
 			}
 			ns.volatile.Store(int64(ns.exp.len()))
 			s.addMemory(ns, freed)
-			return nil
 		})
 		return 0, false
 	}

@@ -32,10 +32,11 @@ func sumCosts(t *testing.T, s *Store) int64 {
 			if p == nil {
 				return nil
 			}
-			return p.btx.Ascend("", func(k, v string) bool {
-				n += rawCost(k, v)
+			p.ns.db.d.each(func(e dslot) bool {
+				n += rawCost(e.key(), e.val())
 				return true
 			})
+			return nil
 		})
 		if got := ns.acct.bytes.Load(); got != n {
 			t.Errorf("namespace %s: accounted %d, keys cost %d", ns.name, got, n)

@@ -7,20 +7,19 @@ import (
 	"sync/atomic"
 
 	"github.com/tidwall/btree"
-	"github.com/tidwall/buntdb"
 )
 
-// Namespace is one named keyspace: a buntdb database, its append-only file,
+// Namespace is one named keyspace: its keys (kv.go), its append-only file,
 // and the index of its keys that carry an expiry.
 type Namespace struct {
 	name  string
 	file  string // file name inside the data directory
 	path  string // full path, "" when in memory
 	store *Store
-	db    *buntdb.DB
+	db    *kvDB
 
 	// exp orders the volatile keys by expiry. It is changed only inside a
-	// writable buntdb transaction of this namespace, whose lock guards it.
+	// writable transaction of this namespace, whose lock guards it.
 	exp expIndex
 	// volatile mirrors exp.len() for readers that hold no lock.
 	volatile atomic.Int64
@@ -39,10 +38,7 @@ func (ns *Namespace) Name() string { return ns.name }
 // Redis's DBSIZE does.
 func (ns *Namespace) Len() int {
 	n := 0
-	ns.db.View(func(btx *buntdb.Tx) error {
-		n, _ = btx.Len()
-		return nil
-	})
+	ns.db.view(func() { n = ns.db.d.n })
 	return n
 }
 
@@ -58,13 +54,13 @@ func (ns *Namespace) fileSize() int64 {
 }
 
 func (ns *Namespace) close() error {
-	err := ns.db.Close()
+	err := ns.db.close()
 	ns.sync.close()
 	return err
 }
 
-// rewrite compacts the file with buntdb's Shrink, which copies the live
-// data to a new file without blocking writers and swaps it in. The new file
+// rewrite compacts the file (kvDB.shrink), which copies the live data to a
+// new file without holding writers off for long and swaps it in. The new file
 // and the directory are then fsynced and our fsync handle moves to it.
 func (ns *Namespace) rewrite() error {
 	if ns.path == "" {
@@ -72,7 +68,7 @@ func (ns *Namespace) rewrite() error {
 	}
 	ns.rewriteMu.Lock()
 	defer ns.rewriteMu.Unlock()
-	if err := ns.db.Shrink(); err != nil && err != buntdb.ErrShrinkInProcess {
+	if err := ns.db.shrink(); err != nil && err != errShrinkInProgress {
 		return err
 	}
 	if err := ns.sync.reopen(ns.path); err != nil {
@@ -223,9 +219,8 @@ func (g *groupSync) wait() error {
 
 // syncIfWritten fsyncs the file if commits wrote to it since the last
 // call. It runs on the everysec goroutine, holding no database lock, so
-// readers and writers go on while the disk works (buntdb's own EverySecond
-// policy fsyncs under the database's lock and stalls both for as long as
-// the fsync takes).
+// readers and writers go on while the disk works (an fsync under the
+// database's lock would stall both for as long as it takes).
 func (g *groupSync) syncIfWritten() error {
 	n := g.commits.Load()
 	if n == g.flushed {

@@ -2,15 +2,15 @@ package engine
 
 // Checking and repairing a namespace's append-only file.
 //
-// A file is a sequence of the records buntdb writes: RESP arrays
-// "set key value", "set key value ex|ae seconds", "del key" and "flushdb".
-// buntdb itself, on load, cuts a file that ends in the middle of a record
-// back to its last whole record, silently, and refuses any other damage
-// with a bare "invalid database". Worse, damage that happens to make a
-// record look longer than the rest of the file (a corrupted length) reads
-// as a cut file, and buntdb then throws away every record after it.
+// A file is a sequence of the records buntdb, which durastore used to
+// store its data, wrote, and kv.go writes today: RESP arrays "set key
+// value", "set key value ex|ae seconds" (buntdb's own expiry, no longer
+// written), "del key" and "flushdb". A loader that simply cut a file at the
+// first record it could not read would take damage that happens to make a
+// record look longer than the rest of the file (a corrupted length) for a
+// cut file, and throw away every record after it.
 //
-// So every file is checked before buntdb opens it:
+// So every file is checked before it is loaded:
 //
 //   - FileOK: every byte belongs to a whole valid record.
 //   - FileTruncated: the file ends with the beginning of a record (or with
@@ -95,7 +95,7 @@ func (r FileReport) String() string {
 // errEndOfFile marks a record that the end of the file interrupted.
 var errEndOfFile = errors.New("end of file inside a record")
 
-// recordError is a byte that no write of buntdb's produces.
+// recordError is a byte that no write produces.
 type recordError struct {
 	off int64
 	msg string
@@ -211,7 +211,7 @@ func (rr *recordReader) bulk(keep bool, limit int64) ([]byte, error) {
 	return data[:n], nil
 }
 
-// record reads one record and checks it is one buntdb writes.
+// record reads one record and checks it is one the engine writes.
 func (rr *recordReader) record() error {
 	start := rr.off
 	// A NUL where a record should start: what a crash can leave in a
@@ -407,7 +407,7 @@ func RepairFile(rep FileReport) (string, error) {
 	return saved, nil
 }
 
-// checkNamespaceFile runs before buntdb opens a namespace's file: it
+// checkNamespaceFile runs before a namespace's file is loaded: it
 // reports and, as configured, repairs what it finds, or refuses.
 func (s *Store) checkNamespaceFile(name, path string) error {
 	rep, err := CheckFile(path)

@@ -152,7 +152,7 @@ func storeKeys(t *testing.T, s *Store) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := s.View(func(tx *Tx) error {
-		return tx.Scan("0", "", func(k string, v Value) bool {
+		return tx.Scan("0", func(k string, v Value) bool {
 			out[k] = strings.Clone(v.Data)
 			return true
 		})

@@ -1,12 +1,13 @@
 // Package engine is durastore's storage: namespaces of typed values with
-// millisecond expiry, each namespace one buntdb database with its own
-// append-only file. It knows nothing of RESP or HTTP.
+// millisecond expiry, each namespace a hash table of its keys with its own
+// append-only file (kv.go). It knows nothing of RESP or HTTP.
 package engine
 
 import (
 	"bufio"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -16,8 +17,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/tidwall/buntdb"
 )
 
 // Fsync is the append-only file's fsync policy.
@@ -139,9 +138,6 @@ type Store struct {
 	autoMin   atomic.Int64
 	hzChanged chan struct{}
 
-	cursorsOnce sync.Once
-	cursors     *CursorTable
-
 	combiners sync.Map // namespace name -> *combiner
 
 	mem memState // memory accounting and eviction (memory.go, evict.go)
@@ -215,14 +211,6 @@ func (s *Store) SetFsync(f Fsync) error {
 	defer s.mu.Unlock()
 	s.cfg.Fsync = f // read by openNamespace, under mu
 	for _, ns := range s.spaces {
-		var bc buntdb.Config
-		if err := ns.db.ReadConfig(&bc); err != nil {
-			return err
-		}
-		bc.SyncPolicy = buntdb.Never // everysec: see Store.everysec
-		if err := ns.db.SetConfig(bc); err != nil {
-			return err
-		}
 		ns.sync.always.Store(f == FsyncAlways)
 	}
 	return nil
@@ -602,12 +590,13 @@ func (s *Store) Sync() error {
 	return first
 }
 
-// Open buntdb for a namespace. With appendonly off the data lives in memory.
+// openNamespace loads a namespace. With appendonly off the data lives in
+// memory.
 func (s *Store) openNamespace(name, file string) (*Namespace, error) {
 	ns := &Namespace{name: name, file: file, store: s}
 	ns.exp.init()
 	ns.initMemory(s)
-	path := ":memory:"
+	path := ""
 	if s.cfg.AppendOnly {
 		path = filepath.Join(s.cfg.Dir, file)
 		ns.path = path
@@ -618,26 +607,14 @@ func (s *Store) openNamespace(name, file string) (*Namespace, error) {
 			return nil, err
 		}
 	}
-	db, err := buntdb.Open(path)
+	db, err := openKV(path, maphash.MakeSeed())
 	if err != nil {
 		return nil, fmt.Errorf("loading namespace %q from %s: %w", name, path, err)
-	}
-	bcfg := buntdb.Config{
-		// We trigger rewrites ourselves, so the file under our fsync
-		// handle never changes without us knowing.
-		AutoShrinkDisabled: true,
-		// everysec is ours too (Store.everysec): buntdb's fsyncs
-		// under the database's lock.
-		SyncPolicy: buntdb.Never,
-	}
-	if err := db.SetConfig(bcfg); err != nil {
-		db.Close()
-		return nil, err
 	}
 	ns.db = db
 	if s.cfg.AppendOnly {
 		if err := ns.sync.open(path); err != nil {
-			db.Close()
+			db.close()
 			return nil, err
 		}
 		ns.lastRewriteSize.Store(ns.fileSize())
@@ -647,20 +624,15 @@ func (s *Store) openNamespace(name, file string) (*Namespace, error) {
 	// Rebuild the expiry index from the values' own expiry times.
 	n := 0
 	var mem int64
-	err = db.View(func(btx *buntdb.Tx) error {
-		return btx.Ascend("", func(key, val string) bool {
-			n++
-			mem += rawCost(key, val)
-			if at := decodeExpire(val); at != 0 {
-				ns.exp.add(at, key)
-			}
-			return true
-		})
+	db.d.each(func(e dslot) bool {
+		n++
+		key, val := e.key(), e.val()
+		mem += rawCost(key, val)
+		if at := decodeExpire(val); at != 0 {
+			ns.exp.add(at, key)
+		}
+		return true
 	})
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
 	ns.volatile.Store(int64(ns.exp.len()))
 	s.addMemory(ns, mem)
 	if s.cfg.AppendOnly && n > 0 {

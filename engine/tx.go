@@ -2,16 +2,13 @@ package engine
 
 import (
 	"errors"
-	"math/rand/v2"
 	"sync"
 	"time"
-
-	"github.com/tidwall/buntdb"
 )
 
 // Tx is a transaction over one namespace, or, when exclusive, over any
 // number of them. Commands run inside one; a pipeline's commands can share
-// one, so its writes cost one buntdb commit (one write to the file, one
+// one, so its writes cost one commit (one write to the file, one
 // fsync under appendfsync always).
 type Tx struct {
 	s         *Store
@@ -47,7 +44,7 @@ func (tx *Tx) SetClient(id int64) { tx.client = id }
 
 type txPart struct {
 	ns   *Namespace
-	btx  *buntdb.Tx
+	kv   kvTx
 	undo []expUndo
 	// oldExp holds the expiry index replaced by a flush, for rollback.
 	oldExp *expIndex
@@ -232,25 +229,24 @@ func (tx *Tx) commit() ([]*Namespace, error) {
 	for i := range tx.parts {
 		p := &tx.parts[i]
 		if !tx.writable {
-			p.btx.Rollback()
+			p.kv.Rollback()
 			continue
 		}
 		if first != nil {
 			p.undoExp() // while the namespace is still locked
-			p.btx.Rollback()
+			p.kv.Rollback()
 			continue
 		}
 		// Read the index size while the namespace is still locked.
 		p.ns.volatile.Store(int64(p.ns.exp.len()))
 		tx.s.addMemory(p.ns, p.mem)
-		if err := p.btx.Commit(); err != nil {
-			// buntdb rolled the data back; put the index back too,
-			// under the namespace's lock again.
-			p.ns.db.Update(func(*buntdb.Tx) error {
+		if err := p.kv.Commit(); err != nil {
+			// The data was rolled back; put the index back too, under
+			// the namespace's lock again.
+			p.ns.db.update(func() {
 				p.undoExp()
 				p.ns.volatile.Store(int64(p.ns.exp.len()))
 				tx.s.addMemory(p.ns, -p.mem)
-				return nil
 			})
 			first = err
 			continue
@@ -274,7 +270,7 @@ func (tx *Tx) rollback() {
 		if tx.writable {
 			p.undoExp() // while the namespace is still locked
 		}
-		p.btx.Rollback()
+		p.kv.Rollback()
 	}
 	clear(tx.touched)
 	tx.touched = tx.touched[:0]
@@ -297,7 +293,7 @@ func (p *txPart) undoExp() {
 	p.undo = nil
 }
 
-// part returns the open buntdb transaction of a namespace, beginning it on
+// part returns the open transaction of a namespace, beginning it on
 // first use. With create false a namespace that does not exist yields nil.
 func (tx *Tx) part(name string, create bool) (*txPart, error) {
 	for i := range tx.parts {
@@ -330,11 +326,11 @@ func (tx *Tx) part(name string, create bool) (*txPart, error) {
 	if len(tx.parts) > 0 && !tx.exclusive {
 		return nil, ErrCrossNamespace
 	}
-	btx, err := ns.db.Begin(tx.writable)
+	kv, err := ns.db.begin(tx.writable)
 	if err != nil {
 		return nil, err
 	}
-	tx.parts = append(tx.parts, txPart{ns: ns, btx: btx})
+	tx.parts = append(tx.parts, txPart{ns: ns, kv: kv})
 	return &tx.parts[len(tx.parts)-1], nil
 }
 
@@ -351,8 +347,8 @@ func (tx *Tx) Get(ns, key string) (Value, bool, error) {
 	if p == nil {
 		return Value{}, false, err
 	}
-	raw, err := p.btx.Get(key)
-	if err != nil {
+	raw, ok := p.kv.Get(key)
+	if !ok {
 		return Value{}, false, nil
 	}
 	v := decode(raw)
@@ -379,7 +375,7 @@ func (tx *Tx) Exists(ns, key string) (bool, error) {
 // Set stores a value, replacing any previous one and its expiry.
 func (tx *Tx) Set(ns, key string, v Value) error {
 	if !tx.writable {
-		return buntdb.ErrTxNotWritable
+		return errKVNotWritable
 	}
 	p, err := tx.part(ns, true)
 	if err != nil {
@@ -392,10 +388,7 @@ func (tx *Tx) Set(ns, key string, v Value) error {
 	buf = append(buf, key...)
 	buf = appendEncoded(buf, v)
 	key = unsafeString(buf[:len(key)])
-	prev, replaced, err := p.btx.Set(key, unsafeString(buf[len(key):]), nil)
-	if err != nil {
-		return err
-	}
+	prev, replaced := p.kv.SetBlock(buf, len(key))
 	p.mem += entryCost(len(key), len(buf)-len(key), v.ExpireAt != 0)
 	// Writing a live key is an access to it; otherwise the key is new.
 	tx.s.touchKey(p.ns, key, tx.now, !replaced || !tx.alive(Value{ExpireAt: decodeExpire(prev)}))
@@ -418,14 +411,14 @@ func (tx *Tx) Set(ns, key string, v Value) error {
 // Delete removes a key; it reports whether a live key was removed.
 func (tx *Tx) Delete(ns, key string) (bool, error) {
 	if !tx.writable {
-		return false, buntdb.ErrTxNotWritable
+		return false, errKVNotWritable
 	}
 	p, err := tx.part(ns, false)
 	if p == nil {
 		return false, err
 	}
-	raw, err := p.btx.Get(key)
-	if err != nil {
+	raw, ok := p.kv.Get(key)
+	if !ok {
 		return false, nil
 	}
 	v := decode(raw)
@@ -440,8 +433,8 @@ func (tx *Tx) Delete(ns, key string) (bool, error) {
 }
 
 func (tx *Tx) remove(p *txPart, key string) {
-	prev, err := p.btx.Delete(key)
-	if err != nil {
+	prev, ok := p.kv.Delete(key)
+	if !ok {
 		return
 	}
 	p.mem -= rawCost(key, prev)
@@ -472,24 +465,22 @@ func (tx *Tx) Len(ns string) (int, error) {
 	if p == nil {
 		return 0, err
 	}
-	return p.btx.Len()
+	return p.kv.Len(), nil
 }
 
 // Flush removes every key of a namespace.
 func (tx *Tx) Flush(ns string) error {
 	if !tx.writable {
-		return buntdb.ErrTxNotWritable
+		return errKVNotWritable
 	}
 	p, err := tx.part(ns, false)
 	if p == nil {
 		return err
 	}
-	if n, _ := p.btx.Len(); n == 0 {
+	if p.kv.Len() == 0 {
 		return nil
 	}
-	if err := p.btx.DeleteAll(); err != nil {
-		return err
-	}
+	p.kv.DeleteAll()
 	// Everything committed goes, and whatever this transaction added.
 	p.mem = -p.ns.acct.bytes.Load()
 	if p.oldExp == nil {
@@ -502,95 +493,51 @@ func (tx *Tx) Flush(ns string) error {
 	return nil
 }
 
-// Scan calls fn for the live keys of a namespace in key order, starting at
-// the first key >= from, until fn returns false. fn must not write.
-func (tx *Tx) Scan(ns, from string, fn func(key string, v Value) bool) error {
+// Scan calls fn for the live keys of a namespace, in no particular order,
+// until fn returns false. fn must not write.
+func (tx *Tx) Scan(ns string, fn func(key string, v Value) bool) error {
 	p, err := tx.part(ns, false)
 	if p == nil {
 		return err
 	}
-	return p.btx.AscendGreaterOrEqual("", from, func(key, raw string) bool {
-		v := decode(raw)
+	p.ns.db.d.each(func(s dslot) bool {
+		v := decode(s.val())
 		if !tx.alive(v) {
 			return true
 		}
-		return fn(key, v)
+		return fn(s.key(), v)
 	})
+	return nil
 }
 
 // RandomKey returns a live key chosen at random, "" and false when the
-// namespace is empty. buntdb has no positional access, so it draws a key
-// between the smallest and the largest and takes the next one at or after
-// it; a few tries step over expired keys.
+// namespace is empty. A few draws step over expired keys.
 func (tx *Tx) RandomKey(ns string) (string, bool, error) {
 	p, err := tx.part(ns, false)
 	if p == nil {
 		return "", false, err
 	}
-	var lo, hi string
-	p.btx.Ascend("", func(k, _ string) bool { lo = k; return false })
-	p.btx.Descend("", func(k, _ string) bool { hi = k; return false })
-	if lo == "" && hi == "" {
-		if n, _ := p.btx.Len(); n == 0 {
+	d := p.ns.db.d
+	for try := 0; try < 100; try++ {
+		s, ok := d.random()
+		if !ok {
 			return "", false, nil
 		}
-	}
-	for try := 0; try < 100; try++ {
-		pivot := randomBetween(lo, hi)
-		var found string
-		var ok bool
-		p.btx.AscendGreaterOrEqual("", pivot, func(k, raw string) bool {
-			if tx.alive(decode(raw)) {
-				found, ok = k, true
-			}
-			return false
-		})
-		if ok {
-			return found, true, nil
+		if tx.alive(decode(s.val())) {
+			return s.key(), true, nil
 		}
 	}
-	// Mostly expired: walk from the start.
+	// Mostly expired: take the first live key.
 	var found string
 	var ok bool
-	p.btx.Ascend("", func(k, raw string) bool {
-		if tx.alive(decode(raw)) {
-			found, ok = k, true
+	d.each(func(s dslot) bool {
+		if tx.alive(decode(s.val())) {
+			found, ok = s.key(), true
 			return false
 		}
 		return true
 	})
 	return found, ok, nil
-}
-
-// randomBetween returns a string s with lo <= s <= hi drawn byte by byte.
-func randomBetween(lo, hi string) string {
-	var b []byte
-	for i := 0; ; i++ {
-		var l, h int = 0, 255
-		if i < len(lo) {
-			l = int(lo[i])
-		}
-		if i < len(hi) {
-			h = int(hi[i])
-		} else if i >= len(lo) {
-			break
-		}
-		if l > h {
-			l = h
-		}
-		c := l + rand.IntN(h-l+1)
-		b = append(b, byte(c))
-		if c != l || i >= len(lo) {
-			if c != h || i >= len(hi) {
-				// strictly inside the range: stop here
-				break
-			}
-		}
-		if i > 16 {
-			break
-		}
-	}
-	return string(b)
 }
 
 // Exclusive reports whether this transaction may touch several namespaces.
@@ -665,7 +612,7 @@ func (tx *Tx) Keyspace() []NamespaceInfo {
 		n := -1
 		for i := range tx.parts {
 			if tx.parts[i].ns == ns {
-				n, _ = tx.parts[i].btx.Len()
+				n = tx.parts[i].kv.Len()
 			}
 		}
 		if n < 0 {

@@ -126,7 +126,7 @@ func storeDump(t testing.TB, s *Server) map[string]string {
 	limit := time.Now().Add(time.Minute).UnixMilli()
 	err := s.store.Exclusive(func(tx *engine.Tx) error {
 		for _, ns := range s.store.Names() {
-			err := tx.Scan(ns, "", func(key string, v engine.Value) bool {
+			err := tx.Scan(ns, func(key string, v engine.Value) bool {
 				if v.ExpireAt == 0 || v.ExpireAt > limit {
 					out[ns+"\x00"+key] = fmt.Sprintf("%d/%d/%q", v.Type, v.ExpireAt, v.Data)
 				}

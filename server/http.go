@@ -808,7 +808,8 @@ func (h *httpAPI) batchDelete(r *http.Request, _ string) (any, *httpError) {
 // GET /storage/list?prefix=&limit=&cursor=: keys with the prefix in key
 // order, a page at a time. The cursor is the next key, base64url-encoded:
 // a page starts where the last one stopped even if keys changed between
-// calls, and each key present throughout is returned exactly once.
+// calls, and each key present throughout is returned exactly once. Each
+// page costs a pass over the namespace's keys (engine's Tx.Page).
 func (h *httpAPI) list(r *http.Request, _ string) (any, *httpError) {
 	ns, herr := h.namespace(r)
 	if herr != nil {
@@ -835,23 +836,21 @@ func (h *httpAPI) list(r *http.Request, _ string) (any, *httpError) {
 		}
 		from = string(b)
 	}
-	keys := []string{}
+	var keys []string
 	next := ""
 	err := h.view(func(tx *engine.Tx) error {
-		return tx.Scan(ns, from, func(key string, _ engine.Value) bool {
-			if !strings.HasPrefix(key, prefix) {
-				return false
-			}
-			if len(keys) == limit {
-				next = base64.RawURLEncoding.EncodeToString([]byte(key))
-				return false
-			}
-			keys = append(keys, strings.Clone(key))
-			return true
-		})
+		var err error
+		keys, next, err = tx.Page(ns, prefix, from, limit)
+		return err
 	})
 	if err != nil {
 		return nil, h.engineError(r, err)
+	}
+	if keys == nil {
+		keys = []string{}
+	}
+	if next != "" {
+		next = base64.RawURLEncoding.EncodeToString([]byte(next))
 	}
 	out := map[string]any{"keys": keys, "nextCursor": nil}
 	if next != "" {

@@ -269,7 +269,7 @@ func TestMemoryUsage(t *testing.T) {
 	c.Do("SET", strings.Repeat("k", 100), strings.Repeat("x", 1000))
 	c.Do("SET", "ttl", strings.Repeat("x", 1000), "EX", "100")
 	small, big, longKey, ttl := usage("small"), usage("big"), usage(strings.Repeat("k", 100)), usage("ttl")
-	if small < 50 || small > 200 {
+	if small < 24 || small > 200 {
 		t.Errorf("small key: %d bytes", small)
 	}
 	if big < 1000 || big > 1300 {

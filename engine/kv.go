@@ -1,0 +1,492 @@
+package engine
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+// kvDB is one namespace's data: the key index (dict.go) under a
+// reader/writer lock, and the append-only file its writes go to.
+//
+// It replaces buntdb, whose file format it keeps (a namespace's file is
+// buntdb's: RESP records "set key value", "del key" and "flushdb", see
+// repair.go), so existing data directories load unchanged. buntdb keeps
+// its keys in a B-tree of interface values: with 100,000 keys a random
+// lookup took 1.6 µs there and a SET 1.8 µs, against 0.3 µs and 0.5 µs in
+// dict (BenchmarkDictGet and BenchmarkDictPut), and under redis-benchmark
+// the tree's comparisons were over a third of the server's CPU. The tree's
+// order served SCAN and prefix listings; SCAN now walks the hash table as
+// Redis does, and a listing page (Tx.Page) costs a pass over the keys.
+//
+// Writes are recorded in a buffer while the transaction runs and written
+// to the file with one write system call at commit, as buntdb did; fsync
+// is the caller's (groupSync). A failed write rolls the transaction back
+// and cuts the file back to where it was.
+type kvDB struct {
+	mu     sync.RWMutex
+	d      *dict
+	file   *os.File // nil for a namespace kept in memory only
+	path   string
+	size   int64 // bytes written to file
+	closed bool
+
+	shrinking bool
+
+	// Scratch of the one writable transaction, reused.
+	wbuf []byte
+	undo []kvUndo
+}
+
+type kvUndo struct {
+	key  string
+	prev dslot
+	had  bool
+	// flushed is the table a DeleteAll replaced; key and prev are unused.
+	flushed *dict
+}
+
+var (
+	errKVClosed          = errors.New("database closed")
+	errKVNotWritable     = errors.New("tx not writable")
+	errShrinkInProgress  = errors.New("rewrite in progress")
+	errKVRecordMalformed = errors.New("malformed record")
+)
+
+// openKV loads path (the empty string keeps the data in memory only) and
+// opens it for appending. The file must have passed CheckFile (repair.go).
+func openKV(path string, seed maphash.Seed) (*kvDB, error) {
+	db := &kvDB{d: newDict(seed), path: path}
+	if path == "" {
+		return db, nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	n, err := db.load(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	db.file, db.size = f, n
+	return db, nil
+}
+
+// load replays a file's records into the table and returns its length.
+func (db *kvDB) load(f *os.File) (int64, error) {
+	rr := newRecordReader(f, 0)
+	var key []byte
+	for {
+		if _, err := rr.r.Peek(1); err == io.EOF {
+			return rr.off, nil
+		}
+		start := rr.off
+		n, err := rr.header('*', "record header")
+		if err != nil {
+			return 0, loadError(start, err)
+		}
+		nm, err := rr.bulk(true, 16)
+		if err != nil {
+			return 0, loadError(start, err)
+		}
+		cmd := strings.ToLower(unsafe.String(unsafe.SliceData(nm), len(nm)))
+		switch {
+		case (n == 3 || n == 5) && cmd == "set":
+			k, err := rr.bulk(true, 1<<62)
+			if err != nil {
+				return 0, loadError(start, err)
+			}
+			klen := len(k)
+			key = append(key[:0], k...)
+			vlen, err := rr.header('$', "argument length")
+			if err != nil {
+				return 0, loadError(start, err)
+			}
+			block := make([]byte, int64(klen)+vlen)
+			copy(block, key)
+			if err := rr.readData(block[klen:]); err != nil {
+				return 0, loadError(start, err)
+			}
+			for i := int64(3); i < n; i++ { // "ex"/"ae" and a number: ignored
+				if _, err := rr.bulk(false, 0); err != nil {
+					return 0, loadError(start, err)
+				}
+			}
+			db.d.put(blockSlot(block, klen))
+		case n == 2 && cmd == "del":
+			k, err := rr.bulk(true, 1<<62)
+			if err != nil {
+				return 0, loadError(start, err)
+			}
+			db.d.del(unsafe.String(unsafe.SliceData(k), len(k)))
+		case n == 1 && cmd == "flushdb":
+			db.d.clear()
+		default:
+			return 0, fmt.Errorf("offset %d: unknown record %q with %d arguments", start, cmd, n)
+		}
+	}
+}
+
+func loadError(off int64, err error) error {
+	if err == errEndOfFile {
+		return fmt.Errorf("offset %d: file ends inside a record", off)
+	}
+	return fmt.Errorf("offset %d: %w", off, err)
+}
+
+// readData reads len(dst) bytes of a bulk argument and its CRLF.
+func (rr *recordReader) readData(dst []byte) error {
+	k, err := io.ReadFull(rr.r, dst)
+	rr.off += int64(k)
+	if err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return errEndOfFile
+		}
+		return err
+	}
+	var end [2]byte
+	k, err = io.ReadFull(rr.r, end[:])
+	rr.off += int64(k)
+	if err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return errEndOfFile
+		}
+		return err
+	}
+	if end != [2]byte{'\r', '\n'} {
+		return errKVRecordMalformed
+	}
+	return nil
+}
+
+// blockSlot is the slot of an entry whose block holds the key's klen bytes
+// followed by the value.
+func blockSlot(block []byte, klen int) dslot {
+	return dslot{p: unsafe.SliceData(block), klen: uint32(klen), vlen: uint32(len(block) - klen)}
+}
+
+// Records of the file, as buntdb writes them.
+
+func appendBulk(buf []byte, s string) []byte {
+	buf = append(buf, '$')
+	buf = strconv.AppendInt(buf, int64(len(s)), 10)
+	buf = append(buf, '\r', '\n')
+	buf = append(buf, s...)
+	return append(buf, '\r', '\n')
+}
+
+func appendSetRecord(buf []byte, key, val string) []byte {
+	buf = append(buf, "*3\r\n$3\r\nset\r\n"...)
+	buf = appendBulk(buf, key)
+	return appendBulk(buf, val)
+}
+
+func appendDelRecord(buf []byte, key string) []byte {
+	buf = append(buf, "*2\r\n$3\r\ndel\r\n"...)
+	return appendBulk(buf, key)
+}
+
+const flushRecord = "*1\r\n$7\r\nflushdb\r\n"
+
+// kvTx is a transaction: a read lock or the write lock of the database.
+type kvTx struct {
+	db       *kvDB
+	writable bool
+}
+
+func (db *kvDB) begin(writable bool) (kvTx, error) {
+	if writable {
+		db.mu.Lock()
+	} else {
+		db.mu.RLock()
+	}
+	if db.closed {
+		db.unlock(writable)
+		return kvTx{}, errKVClosed
+	}
+	return kvTx{db: db, writable: writable}, nil
+}
+
+func (db *kvDB) unlock(writable bool) {
+	if writable {
+		db.mu.Unlock()
+	} else {
+		db.mu.RUnlock()
+	}
+}
+
+// view and update run fn under the read or the write lock.
+func (db *kvDB) view(fn func()) {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	fn()
+}
+
+func (db *kvDB) update(fn func()) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	fn()
+}
+
+// Get returns a key's stored value.
+func (tx kvTx) Get(key string) (string, bool) {
+	s, ok := tx.db.d.get(key)
+	if !ok {
+		return "", false
+	}
+	return s.val(), true
+}
+
+// Set stores a copy of key and val.
+func (tx kvTx) Set(key, val string) (prev string, replaced bool) {
+	block := make([]byte, len(key)+len(val))
+	copy(block, key)
+	copy(block[len(key):], val)
+	return tx.SetBlock(block, len(key))
+}
+
+// SetBlock stores an entry whose block holds the key's klen bytes followed
+// by the stored value. The block is kept as it is: it must not change.
+func (tx kvTx) SetBlock(block []byte, klen int) (prev string, replaced bool) {
+	db := tx.db
+	s := blockSlot(block, klen)
+	old, had := db.d.put(s)
+	db.undo = append(db.undo, kvUndo{key: s.key(), prev: old, had: had})
+	if db.file != nil {
+		db.wbuf = appendSetRecord(db.wbuf, s.key(), s.val())
+	}
+	if had {
+		return old.val(), true
+	}
+	return "", false
+}
+
+// Delete removes a key, returning its stored value.
+func (tx kvTx) Delete(key string) (string, bool) {
+	db := tx.db
+	old, ok := db.d.del(key)
+	if !ok {
+		return "", false
+	}
+	db.undo = append(db.undo, kvUndo{key: old.key(), prev: old, had: true})
+	if db.file != nil {
+		db.wbuf = appendDelRecord(db.wbuf, key)
+	}
+	return old.val(), true
+}
+
+// Len is the number of keys.
+func (tx kvTx) Len() int { return tx.db.d.n }
+
+// DeleteAll empties the database.
+func (tx kvTx) DeleteAll() {
+	db := tx.db
+	db.undo = append(db.undo, kvUndo{flushed: db.d})
+	db.d = newDict(db.d.seed)
+	if db.file != nil {
+		db.wbuf = append(db.wbuf[:0], flushRecord...)
+	}
+}
+
+// Commit writes the transaction's records with one write and releases the
+// lock. If the write fails the changes are undone and the file is cut back.
+func (tx kvTx) Commit() error {
+	db := tx.db
+	if !tx.writable {
+		db.mu.RUnlock()
+		return nil
+	}
+	var err error
+	if len(db.wbuf) > 0 {
+		var n int
+		n, err = db.file.Write(db.wbuf)
+		if err != nil {
+			if n > 0 {
+				if terr := db.file.Truncate(db.size); terr != nil {
+					// The file now ends with a partial record that the
+					// next start-up reports as truncated.
+					err = errors.Join(err, terr)
+				}
+			}
+			db.rollbackChanges()
+		} else {
+			db.size += int64(n)
+		}
+	}
+	db.reset()
+	db.mu.Unlock()
+	return err
+}
+
+// Rollback undoes the transaction's changes and releases the lock.
+func (tx kvTx) Rollback() {
+	db := tx.db
+	if !tx.writable {
+		db.mu.RUnlock()
+		return
+	}
+	db.rollbackChanges()
+	db.reset()
+	db.mu.Unlock()
+}
+
+func (db *kvDB) rollbackChanges() {
+	for i := len(db.undo) - 1; i >= 0; i-- {
+		u := db.undo[i]
+		switch {
+		case u.flushed != nil:
+			db.d = u.flushed
+		case u.had:
+			db.d.put(u.prev)
+		default:
+			db.d.del(u.key)
+		}
+	}
+}
+
+func (db *kvDB) reset() {
+	clear(db.undo)
+	db.undo = db.undo[:0]
+	if cap(db.undo) > 4096 {
+		db.undo = nil
+	}
+	db.wbuf = db.wbuf[:0]
+	if cap(db.wbuf) > 1<<20 {
+		db.wbuf = nil
+	}
+}
+
+func (db *kvDB) close() error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.closed {
+		return errKVClosed
+	}
+	db.closed = true
+	if db.file != nil {
+		return db.file.Close()
+	}
+	return nil
+}
+
+// shrink rewrites the file with one record per key, without holding
+// writers off for long: the keys are copied a slice of the table at a time
+// under the read lock (following SCAN's cursor, so a resize between two
+// slices skips nothing), and the records written meanwhile are copied from
+// the end of the old file under the write lock before the new file takes
+// its place.
+func (db *kvDB) shrink() error {
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		return errKVClosed
+	}
+	if db.file == nil {
+		db.mu.Unlock()
+		return nil
+	}
+	if db.shrinking {
+		db.mu.Unlock()
+		return errShrinkInProgress
+	}
+	db.shrinking = true
+	endpos := db.size
+	db.mu.Unlock()
+	defer func() {
+		db.mu.Lock()
+		db.shrinking = false
+		db.mu.Unlock()
+	}()
+
+	tmpname := db.path + ".tmp"
+	f, err := os.Create(tmpname)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if f != nil {
+			f.Close()
+			os.Remove(tmpname)
+		}
+	}()
+	w := bufio.NewWriterSize(f, 1<<20)
+	var buf []byte
+	cursor := uint64(0)
+	for {
+		db.mu.RLock()
+		if db.closed {
+			db.mu.RUnlock()
+			return errKVClosed
+		}
+		for i := 0; i < 1024; i++ {
+			cursor = db.d.scan(cursor, func(s dslot) {
+				buf = appendSetRecord(buf, s.key(), s.val())
+			})
+			if cursor == 0 || len(buf) > 1<<20 {
+				break
+			}
+		}
+		db.mu.RUnlock()
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+		buf = buf[:0]
+		if cursor == 0 {
+			break
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.closed {
+		return errKVClosed
+	}
+	old, err := os.Open(db.path)
+	if err != nil {
+		return err
+	}
+	defer old.Close()
+	if _, err := old.Seek(endpos, io.SeekStart); err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, io.LimitReader(old, db.size-endpos)); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	f = nil
+	if err := os.Rename(tmpname, db.path); err != nil {
+		os.Remove(tmpname)
+		return err
+	}
+	nf, err := os.OpenFile(db.path, os.O_RDWR|os.O_APPEND, 0o666)
+	if err != nil {
+		// The renamed file holds everything; writes cannot go on
+		// to the old one, which is gone from the directory.
+		db.closed = true
+		db.file.Close()
+		return fmt.Errorf("reopening %s after a rewrite: %w", db.path, err)
+	}
+	db.file.Close()
+	db.file, db.size = nf, st.Size()
+	return nil
+}

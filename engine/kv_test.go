@@ -1,0 +1,192 @@
+package engine
+
+import (
+	"fmt"
+	"hash/maphash"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+func kvSet(t *testing.T, db *kvDB, k, v string) {
+	t.Helper()
+	tx, err := db.begin(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.Set(k, v)
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func kvDump(db *kvDB) map[string]string {
+	out := map[string]string{}
+	db.view(func() {
+		db.d.each(func(s dslot) bool {
+			out[s.key()] = s.val()
+			return true
+		})
+	})
+	return out
+}
+
+// TestKVShrinkWhileWriting rewrites the file three times while a writer
+// sets and deletes keys, then reloads it: the data must be the writer's.
+func TestKVShrinkWhileWriting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ns.aof")
+	db, err := openKV(path, maphash.MakeSeed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := map[string]string{}
+	for i := 0; i < 5000; i++ {
+		k := fmt.Sprint("k", i)
+		kvSet(t, db, k, "v0")
+		model[k] = "v0"
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		rng := rand.New(rand.NewPCG(1, 1))
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			tx, err := db.begin(true)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for j := 0; j < 10; j++ {
+				k := fmt.Sprint("k", rng.IntN(20000))
+				if rng.IntN(3) == 0 {
+					tx.Delete(k)
+					delete(model, k)
+				} else {
+					v := fmt.Sprint("v", i)
+					tx.Set(k, v)
+					model[k] = v
+				}
+			}
+			if rng.IntN(500) == 0 {
+				tx.DeleteAll()
+				clear(model)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for i := 0; i < 3; i++ {
+		if err := db.shrink(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if got := kvDump(db); len(got) != len(model) {
+		t.Fatalf("in memory: %d keys, model %d", len(got), len(model))
+	}
+	if err := db.close(); err != nil {
+		t.Fatal(err)
+	}
+	db2, err := openKV(path, maphash.MakeSeed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.close()
+	got := kvDump(db2)
+	if len(got) != len(model) {
+		t.Fatalf("reloaded %d keys, model %d", len(got), len(model))
+	}
+	for k, v := range model {
+		if got[k] != v {
+			t.Fatalf("reloaded %q = %q, want %q", k, got[k], v)
+		}
+	}
+	if rep, err := CheckFile(path); err != nil || rep.Status != FileOK {
+		t.Fatalf("file after rewrites: %v %v", rep, err)
+	}
+}
+
+// TestKVWriteFailureRollsBack: a commit whose write fails leaves memory as
+// it was before the transaction and reports the error.
+func TestKVWriteFailureRollsBack(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ns.aof")
+	db, err := openKV(path, maphash.MakeSeed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.close()
+	kvSet(t, db, "a", "1")
+	kvSet(t, db, "b", "2")
+	good := db.file
+	ro, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.file = ro // writes to it fail
+	tx, _ := db.begin(true)
+	tx.Set("a", "changed")
+	tx.Delete("b")
+	tx.Set("c", "new")
+	tx.DeleteAll()
+	tx.Set("d", "after flush")
+	if err := tx.Commit(); err == nil {
+		t.Fatal("commit on a read-only file succeeded")
+	}
+	ro.Close()
+	db.file = good
+	if got := kvDump(db); len(got) != 2 || got["a"] != "1" || got["b"] != "2" {
+		t.Fatalf("after the failed commit: %v", got)
+	}
+	// The file is still whole and takes the next commit.
+	kvSet(t, db, "e", "5")
+	if rep, err := CheckFile(path); err != nil || rep.Status != FileOK || rep.Records != 3 {
+		t.Fatalf("file: %+v %v", rep, err)
+	}
+}
+
+// TestKVLoadRecords: every record kind buntdb wrote loads, including set
+// records with buntdb's own expiry options, which are ignored.
+func TestKVLoadRecords(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ns.aof")
+	data := "*3\r\n$3\r\nset\r\n$1\r\na\r\n$1\r\n1\r\n" +
+		"*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$0\r\n\r\n" +
+		"*5\r\n$3\r\nset\r\n$1\r\nc\r\n$1\r\n3\r\n$2\r\nex\r\n$2\r\n10\r\n" +
+		"*2\r\n$3\r\ndel\r\n$1\r\na\r\n" +
+		"*3\r\n$3\r\nset\r\n$0\r\n\r\n$5\r\nempty\r\n"
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := openKV(path, maphash.MakeSeed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := kvDump(db)
+	want := map[string]string{"b": "", "c": "3", "": "empty"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("loaded %q, want %q", got, want)
+	}
+	if db.size != int64(len(data)) {
+		t.Errorf("size %d, want %d", db.size, len(data))
+	}
+	db.close()
+	os.WriteFile(path, []byte(data+"*1\r\n$7\r\nflushdb\r\n"), 0o644)
+	db, err = openKV(path, maphash.MakeSeed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(kvDump(db)); n != 0 {
+		t.Errorf("%d keys after flushdb", n)
+	}
+	db.close()
+}
