@@ -27,9 +27,14 @@ import (
 // Redis does, and a listing page (Tx.Page) costs a pass over the keys.
 //
 // Writes are recorded in a buffer while the transaction runs and written
-// to the file with one write system call at commit, as buntdb did; fsync
-// is the caller's (groupSync). A failed write rolls the transaction back
-// and cuts the file back to where it was.
+// to the file with one write system call at commit; fsync is the caller's
+// (groupSync). A failed write rolls the transaction back and cuts the file
+// back to where it was. A transaction of more than one record is written
+// between "multi" and "exec" records, and loading (CheckFile) cuts a file
+// that ends inside one at its "multi", so a crash in the middle of a write
+// keeps a transaction whole or not at all, as Redis does with MULTI/EXEC
+// in its append-only file. (buntdb wrote a commit's records bare and in no
+// fixed order, so a cut write could keep part of an MSET.)
 type kvDB struct {
 	mu     sync.RWMutex
 	d      *dict
@@ -40,8 +45,10 @@ type kvDB struct {
 
 	shrinking bool
 
-	// Scratch of the one writable transaction, reused.
+	// Scratch of the one writable transaction, reused. wbuf starts with
+	// room for a multi record, written only if nrec > 1.
 	wbuf []byte
+	nrec int
 	undo []kvUndo
 }
 
@@ -129,6 +136,9 @@ func (db *kvDB) load(f *os.File) (int64, error) {
 			db.d.del(unsafe.String(unsafe.SliceData(k), len(k)))
 		case n == 1 && cmd == "flushdb":
 			db.d.clear()
+		case n == 1 && (cmd == "multi" || cmd == "exec"):
+			// A transaction's bounds: CheckFile has cut a file that
+			// ends inside one, so what is here is whole.
 		default:
 			return 0, fmt.Errorf("offset %d: unknown record %q with %d arguments", start, cmd, n)
 		}
@@ -194,7 +204,19 @@ func appendDelRecord(buf []byte, key string) []byte {
 	return appendBulk(buf, key)
 }
 
-const flushRecord = "*1\r\n$7\r\nflushdb\r\n"
+const (
+	flushRecord = "*1\r\n$7\r\nflushdb\r\n"
+	multiRecord = "*1\r\n$5\r\nmulti\r\n"
+	execRecord  = "*1\r\n$4\r\nexec\r\n"
+)
+
+// record starts the buffer on a transaction's first record.
+func (db *kvDB) record() {
+	if db.nrec == 0 {
+		db.wbuf = append(db.wbuf[:0], multiRecord...)
+	}
+	db.nrec++
+}
 
 // kvTx is a transaction: a read lock or the write lock of the database.
 type kvTx struct {
@@ -261,6 +283,7 @@ func (tx kvTx) SetBlock(block []byte, klen int) (prev string, replaced bool) {
 	old, had := db.d.put(s)
 	db.undo = append(db.undo, kvUndo{key: s.key(), prev: old, had: had})
 	if db.file != nil {
+		db.record()
 		db.wbuf = appendSetRecord(db.wbuf, s.key(), s.val())
 	}
 	if had {
@@ -278,6 +301,7 @@ func (tx kvTx) Delete(key string) (string, bool) {
 	}
 	db.undo = append(db.undo, kvUndo{key: old.key(), prev: old, had: true})
 	if db.file != nil {
+		db.record()
 		db.wbuf = appendDelRecord(db.wbuf, key)
 	}
 	return old.val(), true
@@ -292,7 +316,10 @@ func (tx kvTx) DeleteAll() {
 	db.undo = append(db.undo, kvUndo{flushed: db.d})
 	db.d = newDict(db.d.seed)
 	if db.file != nil {
-		db.wbuf = append(db.wbuf[:0], flushRecord...)
+		// What came before is moot.
+		db.nrec = 0
+		db.record()
+		db.wbuf = append(db.wbuf, flushRecord...)
 	}
 }
 
@@ -305,9 +332,14 @@ func (tx kvTx) Commit() error {
 		return nil
 	}
 	var err error
-	if len(db.wbuf) > 0 {
+	if db.nrec > 0 {
+		out := db.wbuf[len(multiRecord):]
+		if db.nrec > 1 {
+			db.wbuf = append(db.wbuf, execRecord...)
+			out = db.wbuf
+		}
 		var n int
-		n, err = db.file.Write(db.wbuf)
+		n, err = db.file.Write(out)
 		if err != nil {
 			if n > 0 {
 				if terr := db.file.Truncate(db.size); terr != nil {
@@ -359,6 +391,7 @@ func (db *kvDB) reset() {
 		db.undo = nil
 	}
 	db.wbuf = db.wbuf[:0]
+	db.nrec = 0
 	if cap(db.wbuf) > 1<<20 {
 		db.wbuf = nil
 	}

@@ -211,59 +211,76 @@ func (rr *recordReader) bulk(keep bool, limit int64) ([]byte, error) {
 	return data[:n], nil
 }
 
+// Kinds of record, as record reports them.
+const (
+	recData  = iota // set, del, flushdb
+	recMulti        // a transaction's first record
+	recExec         // its last
+)
+
 // record reads one record and checks it is one the engine writes.
 func (rr *recordReader) record() error {
+	_, err := rr.recordKind()
+	return err
+}
+
+// recordKind is record, reporting the record's kind.
+func (rr *recordReader) recordKind() (int, error) {
 	start := rr.off
 	// A NUL where a record should start: what a crash can leave in a
 	// file's last blocks. buntdb skips them without counting them, so
 	// they are never left in place.
 	if b, err := rr.r.Peek(1); err == nil && b[0] == 0 {
-		return rr.fail(start, "NUL byte where a record should start")
+		return 0, rr.fail(start, "NUL byte where a record should start")
 	}
 	n, err := rr.header('*', "record header")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if n < 1 || n > 5 || n == 4 {
-		return rr.fail(start, "record of %d arguments", n)
+		return 0, rr.fail(start, "record of %d arguments", n)
 	}
 	name, err := rr.bulk(true, 16)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	switch {
 	case bytes.EqualFold(name, []byte("set")) && (n == 3 || n == 5):
 		if _, err := rr.bulk(false, 0); err != nil { // key
-			return err
+			return 0, err
 		}
 		if _, err := rr.bulk(false, 0); err != nil { // value
-			return err
+			return 0, err
 		}
 		if n == 5 {
 			opt, err := rr.bulk(true, 16)
 			if err != nil {
-				return err
+				return 0, err
 			}
 			if !bytes.EqualFold(opt, []byte("ex")) && !bytes.EqualFold(opt, []byte("ae")) {
-				return rr.fail(start, "set record with option %q", opt)
+				return 0, rr.fail(start, "set record with option %q", opt)
 			}
 			num, err := rr.bulk(true, 32)
 			if err != nil {
-				return err
+				return 0, err
 			}
 			if _, err := strconv.ParseInt(string(num), 10, 64); err != nil {
-				return rr.fail(start, "set record with expiry %q", num)
+				return 0, rr.fail(start, "set record with expiry %q", num)
 			}
 		}
 	case bytes.EqualFold(name, []byte("del")) && n == 2:
 		if _, err := rr.bulk(false, 0); err != nil {
-			return err
+			return 0, err
 		}
 	case bytes.EqualFold(name, []byte("flushdb")) && n == 1:
+	case bytes.EqualFold(name, []byte("multi")) && n == 1:
+		return recMulti, nil
+	case bytes.EqualFold(name, []byte("exec")) && n == 1:
+		return recExec, nil
 	default:
-		return rr.fail(start, "unknown record %q with %d arguments", name, n)
+		return 0, rr.fail(start, "unknown record %q with %d arguments", name, n)
 	}
-	return nil
+	return recData, nil
 }
 
 // CheckFile reads a namespace file and reports whether it is whole,
@@ -280,19 +297,47 @@ func CheckFile(path string) (FileReport, error) {
 	}
 	rep := FileReport{Path: path, Size: st.Size()}
 	rr := newRecordReader(f, 0)
+	// A transaction's records stand between "multi" and "exec" records;
+	// a file that ends or breaks inside one is cut at its "multi", so a
+	// transaction is kept whole or not at all.
+	inTx := false
+	var txStart int64
+	txRecords := 0
 	for {
 		if _, err := rr.r.Peek(1); err == io.EOF {
+			if inTx {
+				rep.Status = FileTruncated
+				rep.ValidEnd, rep.BadOffset = txStart, txStart
+				rep.Records = txRecords
+				rep.Problem = "transaction without its exec record"
+				return rep, nil
+			}
 			rep.ValidEnd = rr.off
 			return rep, nil
 		}
 		start := rr.off
-		err := rr.record()
+		kind, err := rr.recordKind()
+		if err == nil {
+			switch {
+			case kind == recMulti && inTx:
+				err = rr.fail(start, "multi record inside a transaction")
+			case kind == recExec && !inTx:
+				err = rr.fail(start, "exec record outside a transaction")
+			case kind == recMulti:
+				inTx, txStart, txRecords = true, start, rep.Records
+			case kind == recExec:
+				inTx = false
+			}
+		}
 		if err == nil {
 			rep.Records++
 			continue
 		}
 		rep.ValidEnd = start
 		rep.BadOffset = start
+		if inTx {
+			rep.ValidEnd, rep.Records = txStart, txRecords
+		}
 		var re *recordError
 		switch {
 		case errors.As(err, &re):

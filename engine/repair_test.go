@@ -381,3 +381,113 @@ func TestLegacyExpiryRecords(t *testing.T) {
 		}
 	}
 }
+
+// A transaction of several writes is written between multi and exec
+// records; a file cut anywhere inside it loads without any of them: the
+// keys are always those after some whole commit.
+func TestTransactionCutAtEveryByte(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(Config{Dir: dir, AppendOnly: true, Fsync: FsyncAlways, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "ns-000001.aof")
+	boundaries := []int64{0}
+	states := []map[string]string{{}}
+	cur := map[string]string{}
+	commit := func(fn func(tx *Tx) error, change func()) {
+		t.Helper()
+		if err := s.Update(fn); err != nil {
+			t.Fatal(err)
+		}
+		change()
+		st, err := os.Stat(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := map[string]string{}
+		for k, v := range cur {
+			next[k] = v
+		}
+		boundaries, states = append(boundaries, st.Size()), append(states, next)
+	}
+	for i := 0; i < 4; i++ {
+		keys := []string{fmt.Sprint("a", i), fmt.Sprint("b", i), fmt.Sprint("c", i)}
+		commit(func(tx *Tx) error { // an MSET
+			for _, k := range keys {
+				if err := tx.Set("0", k, Value{Data: fmt.Sprint("v", i)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, func() {
+			for _, k := range keys {
+				cur[k] = fmt.Sprint("v", i)
+			}
+		})
+		one := fmt.Sprint("single", i)
+		commit(func(tx *Tx) error { return tx.Set("0", one, Value{Data: "x"}) }, func() { cur[one] = "x" })
+		if i == 2 {
+			commit(func(tx *Tx) error { // a RENAME
+				if _, err := tx.Delete("0", "a0"); err != nil {
+					return err
+				}
+				return tx.Set("0", "renamed", Value{Data: "v0"})
+			}, func() { delete(cur, "a0"); cur["renamed"] = "v0" })
+		}
+	}
+	s.Close()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(data, []byte("multi")); n != 5 {
+		t.Fatalf("%d transactions marked, want 5 (the multi-key commits)", n)
+	}
+	for cut := int64(0); cut <= int64(len(data)); cut++ {
+		idx := 0
+		for i, b := range boundaries {
+			if b <= cut {
+				idx = i
+			}
+		}
+		cdir := t.TempDir()
+		os.WriteFile(filepath.Join(cdir, "ns-000001.aof"), data[:cut], 0o644)
+		man, _ := os.ReadFile(filepath.Join(dir, "manifest"))
+		os.WriteFile(filepath.Join(cdir, "manifest"), man, 0o644)
+		rep, err := CheckFile(filepath.Join(cdir, "ns-000001.aof"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Status == FileDamaged || rep.ValidEnd != boundaries[idx] {
+			t.Fatalf("cut at %d: %v, want valid up to %d", cut, rep, boundaries[idx])
+		}
+		s, err := Open(Config{Dir: cdir, AppendOnly: true, Logger: quietLogger()})
+		if err != nil {
+			t.Fatalf("cut at %d: %v", cut, err)
+		}
+		if got := storeKeys(t, s); !sameKeys(got, states[idx]) {
+			t.Fatalf("cut at %d: keys %v, want %v", cut, got, states[idx])
+		}
+		s.Close()
+	}
+}
+
+// A multi inside a transaction and an exec outside one are damage.
+func TestTransactionMarkersOutOfPlace(t *testing.T) {
+	set := "*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n"
+	for name, content := range map[string]string{
+		"nested multi": multiRecord + set + multiRecord + set + execRecord,
+		"stray exec":   set + execRecord + set,
+	} {
+		path := filepath.Join(t.TempDir(), "f.aof")
+		os.WriteFile(path, []byte(content), 0o644)
+		rep, err := CheckFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Status != FileDamaged {
+			t.Errorf("%s: %v", name, rep)
+		}
+	}
+}
