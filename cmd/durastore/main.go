@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"runtime/trace"
 	"syscall"
@@ -52,12 +51,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer closeLog()
 	slog.SetDefault(logger)
 
-	// The heap of a store is mostly live data. Go's default GOGC=100 lets
-	// it grow to twice the live size between collections; 40 keeps the
-	// resident memory per key near the data's own size at a small CPU
-	// cost. An explicit GOGC in the environment wins.
+	// GC pacing follows the live heap (gctune.go). An explicit GOGC in
+	// the environment wins.
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(40)
+		tuneGC()
 	}
 
 	// DURASTORE_CPUPROFILE=file writes a CPU profile of the whole run, for
