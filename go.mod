@@ -6,7 +6,6 @@ require (
 	github.com/go-redis/redis_rate/v10 v10.0.1
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/redis/rueidis v1.0.79
-	github.com/tidwall/btree v1.8.2
 	github.com/yuin/gopher-lua v1.1.2
 	golang.org/x/crypto v0.57.0
 )

@@ -21,7 +21,6 @@ package engine
 
 import (
 	"math"
-	"math/rand/v2"
 	"time"
 )
 
@@ -221,7 +220,7 @@ func (s *Store) pickVictim(spaces []*Namespace, pol Policy) (*Namespace, string,
 				continue
 			}
 			ns.db.view(func() {
-				if it, ok := ns.exp.tr.Min(); ok && (best == nil || it.at < bestAt) {
+				if it, ok := ns.exp.first(); ok && (best == nil || it.at < bestAt) {
 					best, bestKey, bestAt = ns, it.key, it.at
 				}
 			})
@@ -276,7 +275,7 @@ func (s *Store) sampleInto(ns *Namespace, pol Policy) bool {
 		l := ns.exp.len()
 		found = l > 0
 		for i := 0; i < n && l > 0; i++ {
-			if it, ok := ns.exp.tr.GetAt(rand.IntN(l)); ok {
+			if it, ok := ns.exp.random(); ok {
 				pool.insert(score(it.key), ns, it.key)
 			}
 		}
@@ -296,7 +295,7 @@ func (s *Store) randomKey(ns *Namespace, all bool) (string, bool) {
 			return
 		}
 		if l := ns.exp.len(); l > 0 {
-			if it, ok := ns.exp.tr.GetAt(rand.IntN(l)); ok {
+			if it, ok := ns.exp.random(); ok {
 				key, found = it.key, true
 			}
 		}

@@ -51,7 +51,7 @@ func (s *Store) expireBatch(ns *Namespace) (int, bool) {
 		return 0, false
 	}
 	{
-		ns.exp.tr.Scan(func(it expItem) bool {
+		ns.exp.scan(func(it expItem) bool {
 			if it.at >= now {
 				return false
 			}

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/tidwall/btree"
 )
 
 // Namespace is one named keyspace: its keys (kv.go), its append-only file,
@@ -80,32 +79,6 @@ func (ns *Namespace) rewrite() error {
 	ns.lastRewriteSize.Store(ns.fileSize())
 	return nil
 }
-
-// expItem is one volatile key in the expiry index.
-type expItem struct {
-	at  int64
-	key string
-}
-
-type expIndex struct {
-	tr *btree.BTreeG[expItem]
-}
-
-func expLess(a, b expItem) bool {
-	if a.at != b.at {
-		return a.at < b.at
-	}
-	return a.key < b.key
-}
-
-func (x *expIndex) init() {
-	x.tr = btree.NewBTreeGOptions(expLess, btree.Options{NoLocks: true})
-}
-
-func (x *expIndex) add(at int64, key string)    { x.tr.Set(expItem{at, key}) }
-func (x *expIndex) remove(at int64, key string) { x.tr.Delete(expItem{at, key}) }
-func (x *expIndex) len() int                    { return x.tr.Len() }
-func (x *expIndex) clear()                      { x.tr.Clear() }
 
 // groupSync implements appendfsync always with group commit: a writer whose
 // data has reached the file waits until an fsync that started after its

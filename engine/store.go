@@ -624,15 +624,17 @@ func (s *Store) openNamespace(name, file string) (*Namespace, error) {
 	// Rebuild the expiry index from the values' own expiry times.
 	n := 0
 	var mem int64
+	var volatile []expItem
 	db.d.each(func(e dslot) bool {
 		n++
 		key, val := e.key(), e.val()
 		mem += rawCost(key, val)
 		if at := decodeExpire(val); at != 0 {
-			ns.exp.add(at, key)
+			volatile = append(volatile, expItem{at, key})
 		}
 		return true
 	})
+	ns.exp.load(volatile)
 	ns.volatile.Store(int64(ns.exp.len()))
 	s.addMemory(ns, mem)
 	if s.cfg.AppendOnly && n > 0 {
