@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-
 )
 
 // Namespace is one named keyspace: its keys (kv.go), its append-only file,
