@@ -92,7 +92,7 @@ func (s *Store) lead(c *combiner, req *combineReq) {
 	c.mu.Unlock()
 
 	var panicked *combineReq
-	err := s.run(true, false, func(tx *Tx) error {
+	waits, err := s.runNoSync(true, false, func(tx *Tx) error {
 		for _, r := range batch {
 			if !callShared(r, tx) {
 				panicked = r
@@ -101,6 +101,13 @@ func (s *Store) lead(c *combiner, req *combineReq) {
 		}
 		return nil
 	})
+	// The batch is in the file: the next one may commit while this one
+	// waits for its fsync (appendfsync always), so one fsync can cover
+	// writes that arrived during the previous one.
+	c.handOff()
+	if err == nil {
+		err = s.syncAll(waits)
+	}
 	for _, r := range batch {
 		switch {
 		case panicked == r:
@@ -114,6 +121,10 @@ func (s *Store) lead(c *combiner, req *combineReq) {
 	for _, r := range batch[1:] {
 		r.done <- struct{}{}
 	}
+}
+
+// handOff passes the lead to the first waiter, if any.
+func (c *combiner) handOff() {
 	c.mu.Lock()
 	if len(c.pending) == 0 {
 		c.busy = false

@@ -94,7 +94,29 @@ var txPool = sync.Pool{New: func() any { return new(Tx) }}
 // error to the caller of Update.
 var ErrRollback = errors.New("rollback")
 
-func (s *Store) run(writable, exclusive bool, fn func(tx *Tx) error) (err error) {
+func (s *Store) run(writable, exclusive bool, fn func(tx *Tx) error) error {
+	waits, err := s.runNoSync(writable, exclusive, fn)
+	if err != nil {
+		return err
+	}
+	return s.syncAll(waits)
+}
+
+// syncAll waits until the namespaces' files are fsynced past the writes
+// just committed (appendfsync always).
+func (s *Store) syncAll(waits []*Namespace) error {
+	for _, ns := range waits {
+		if err := ns.sync.wait(); err != nil {
+			s.noteWriteError(err)
+			return err
+		}
+	}
+	return nil
+}
+
+// runNoSync is run up to the commit: it returns the namespaces whose
+// fsync the caller must wait for (syncAll) before it replies.
+func (s *Store) runNoSync(writable, exclusive bool, fn func(tx *Tx) error) (waits []*Namespace, err error) {
 	if exclusive {
 		s.world.Lock()
 	} else {
@@ -126,7 +148,7 @@ func (s *Store) run(writable, exclusive bool, fn func(tx *Tx) error) (err error)
 		if err == ErrRollback {
 			err = nil
 		}
-		return err
+		return nil, err
 	}
 	waits, cerr := tx.commit()
 	// Report the changed keys before other transactions may run: WATCH
@@ -141,15 +163,9 @@ func (s *Store) run(writable, exclusive bool, fn func(tx *Tx) error) (err error)
 	}
 	if cerr != nil {
 		s.noteWriteError(cerr)
-		return cerr
+		return nil, cerr
 	}
-	for _, ns := range waits {
-		if err := ns.sync.wait(); err != nil {
-			s.noteWriteError(err)
-			return err
-		}
-	}
-	return nil
+	return waits, nil
 }
 
 func (s *Store) unlockWorld(exclusive bool) {
