@@ -119,7 +119,7 @@ func BenchmarkEngineGet(b *testing.B) {
 	}
 }
 
-func benchParallelSet(b *testing.B, shared bool, fsync Fsync, dir string) {
+func benchParallelSet(b *testing.B, fsync Fsync, dir string) {
 	var s *Store
 	var err error
 	if dir == "" {
@@ -145,25 +145,11 @@ func benchParallelSet(b *testing.B, shared bool, fsync Fsync, dir string) {
 		for pb.Next() {
 			key := "key:" + strconv.Itoa(int(id)*1000000+i%100000)
 			i++
-			fn := func(tx *Tx) error { return tx.Set("0", key, Value{Data: val}) }
-			if shared {
-				s.UpdateShared("0", fn)
-			} else {
-				s.Update(fn)
-			}
+			s.Update(func(tx *Tx) error { return tx.Set("0", key, Value{Data: val}) })
 		}
 	})
 }
 
-func BenchmarkParallelSetMemory(b *testing.B)       { benchParallelSet(b, false, FsyncNo, "") }
-func BenchmarkParallelSetMemoryShared(b *testing.B) { benchParallelSet(b, true, FsyncNo, "") }
-func BenchmarkParallelSetEverySec(b *testing.B) {
-	benchParallelSet(b, false, FsyncEverySec, b.TempDir())
-}
-func BenchmarkParallelSetEverySecShared(b *testing.B) {
-	benchParallelSet(b, true, FsyncEverySec, b.TempDir())
-}
-func BenchmarkParallelSetAlways(b *testing.B) { benchParallelSet(b, false, FsyncAlways, b.TempDir()) }
-func BenchmarkParallelSetAlwaysShared(b *testing.B) {
-	benchParallelSet(b, true, FsyncAlways, b.TempDir())
-}
+func BenchmarkParallelSetMemory(b *testing.B)   { benchParallelSet(b, FsyncNo, "") }
+func BenchmarkParallelSetEverySec(b *testing.B) { benchParallelSet(b, FsyncEverySec, b.TempDir()) }
+func BenchmarkParallelSetAlways(b *testing.B)   { benchParallelSet(b, FsyncAlways, b.TempDir()) }

@@ -313,7 +313,7 @@ func TestEvictConcurrent(t *testing.T) {
 			for i := 0; !stop.Load(); i++ {
 				ns := []string{"0", "1"}[i%2]
 				key := fmt.Sprintf("g%d-%d", g, i%3000)
-				s.UpdateShared(ns, func(tx *Tx) error {
+				s.Update(func(tx *Tx) error {
 					if i%5 == 0 {
 						_, err := tx.Delete(ns, key)
 						return err

@@ -138,8 +138,6 @@ type Store struct {
 	autoMin   atomic.Int64
 	hzChanged chan struct{}
 
-	combiners sync.Map // namespace name -> *combiner
-
 	mem memState // memory accounting and eviction (memory.go, evict.go)
 }
 
