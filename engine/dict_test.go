@@ -5,39 +5,55 @@ import (
 	"hash/maphash"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 func dictBlock(k, v string) dslot {
 	return blockSlot([]byte(k+v), len(k))
 }
 
-// checkDict verifies the table against a map model: same entries, every
-// entry reachable from its home bucket without crossing a free slot, and
-// the count right.
+// checkDict verifies the dict against a map model: same entries, every
+// entry of either table reachable from its home bucket without crossing a
+// free slot, and the counts right.
 func checkDict(t *testing.T, d *dict, model map[string]string) {
 	t.Helper()
 	if d.n != len(model) {
 		t.Fatalf("n = %d, model has %d", d.n, len(model))
 	}
 	used := 0
-	for i, tag := range d.tags {
-		if tag == 0 {
-			continue
-		}
-		used++
-		s := d.slots[i]
-		if want, ok := model[s.key()]; !ok || want != s.val() {
-			t.Fatalf("slot %d holds %q=%q, model %q (%v)", i, s.key(), s.val(), want, ok)
-		}
-		h := d.hash(s.key())
-		if tag != tagOf(h) {
-			t.Fatalf("slot %d: tag %x, want %x", i, tag, tagOf(h))
-		}
-		for j := h & d.mask; j != uint64(i); j = (j + 1) & d.mask {
-			if d.tags[j] == 0 {
-				t.Fatalf("key %q at %d unreachable from its home %d: slot %d free", s.key(), i, h&d.mask, j)
+	check := func(tb *table, name string) int {
+		n := 0
+		for i, tag := range tb.tags {
+			if tag&tagUsed == 0 {
+				if tag != 0 && (tag != tagMoved || tb != d.old) {
+					t.Fatalf("%s slot %d: tag %x", name, i, tag)
+				}
+				continue
+			}
+			n++
+			s := tb.slots[i]
+			if want, ok := model[s.key()]; !ok || want != s.val() {
+				t.Fatalf("%s slot %d holds %q=%q, model %q (%v)", name, i, s.key(), s.val(), want, ok)
+			}
+			h := d.hash(s.key())
+			if tag != tagOf(h) {
+				t.Fatalf("%s slot %d: tag %x, want %x", name, i, tag, tagOf(h))
+			}
+			for j := h & tb.mask; j != uint64(i); j = (j + 1) & tb.mask {
+				if tb.tags[j] == 0 {
+					t.Fatalf("key %q at %s %d unreachable from its home %d: slot %d free", s.key(), name, i, h&tb.mask, j)
+				}
 			}
 		}
+		return n
+	}
+	used += check(&d.table, "new")
+	if d.old != nil {
+		n := check(d.old, "old")
+		if n != d.oldN {
+			t.Fatalf("old table holds %d, oldN = %d", n, d.oldN)
+		}
+		used += n
 	}
 	if used != d.n {
 		t.Fatalf("%d slots used, n = %d", used, d.n)
@@ -57,6 +73,7 @@ func TestDictModel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 9))
 	d := newDict(maphash.MakeSeed())
 	model := map[string]string{}
+	rehashing := 0
 	for round := 0; round < 40; round++ {
 		space := 1 + rng.IntN(3000)
 		ops := rng.IntN(4000)
@@ -79,11 +96,23 @@ func TestDictModel(t *testing.T) {
 				}
 				model[k] = v
 			}
+			if d.old != nil && i%50 == 0 {
+				checkDict(t, d, model)
+				rehashing++
+			}
 		}
 		checkDict(t, d, model)
-		if lf := float64(d.n) / float64(d.mask+1); d.mask+1 > dictMinSize && (lf > 0.8 || lf < 1.0/32) {
-			t.Fatalf("load factor %.3f with %d keys in %d slots", lf, d.n, d.mask+1)
+		if lf := float64(d.n-d.oldN) / float64(d.mask+1); lf > 0.8 {
+			t.Fatalf("load factor %.3f with %d keys in %d slots", lf, d.n-d.oldN, d.mask+1)
 		}
+		d.rehashFor(time.Second)
+		checkDict(t, d, model)
+		if lf := float64(d.n) / float64(d.mask+1); d.mask+1 > dictMinSize && (lf > 0.8 || lf < 1.0/32) {
+			t.Fatalf("after the rehash: load factor %.3f with %d keys in %d slots", lf, d.n, d.mask+1)
+		}
+	}
+	if rehashing == 0 {
+		t.Error("no round ended in the middle of a rehash: the test does not cover it")
 	}
 	d.clear()
 	checkDict(t, d, map[string]string{})
@@ -135,5 +164,66 @@ func BenchmarkDictPut(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		d.put(dictBlock(keys[rand.IntN(len(keys))], "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv"))
+	}
+}
+
+// TestDictScanDuringRehash: a walk with the dict growing and shrinking
+// between calls, in the middle of rehashes, returns every key present
+// throughout.
+func TestDictScanDuringRehash(t *testing.T) {
+	d := newDict(maphash.MakeSeed())
+	for i := 0; i < 1000; i++ {
+		d.put(dictBlock(fmt.Sprint("stay", i), "v"))
+	}
+	seen := map[string]bool{}
+	cursor, step, during := uint64(0), 0, 0
+	for {
+		if d.old != nil {
+			during++
+		}
+		cursor = d.scan(cursor, func(s dslot) { seen[s.key()] = true })
+		if cursor == 0 {
+			break
+		}
+		step++
+		for j := 0; j < 40; j++ {
+			if step < 60 {
+				d.put(dictBlock(fmt.Sprint("tmp", step, "-", j), "v"))
+			} else {
+				d.del(fmt.Sprint("tmp", step-60, "-", j))
+			}
+		}
+	}
+	for i := 0; i < 1000; i++ {
+		if !seen[fmt.Sprint("stay", i)] {
+			t.Fatalf("stay%d never returned", i)
+		}
+	}
+	if during == 0 {
+		t.Error("no scan step ran during a rehash: the test does not cover it")
+	}
+}
+
+// TestDictRebuildWhenInsertsOutrunTheMove: if the new table fills before
+// the old one is moved (it cannot at rehashStep's pace, so the state is
+// made by hand), everything goes into one table at once.
+func TestDictRebuildWhenInsertsOutrunTheMove(t *testing.T) {
+	d := newDict(maphash.MakeSeed())
+	model := map[string]string{}
+	for i := 0; i < 2000; i++ {
+		k := fmt.Sprint("k", i)
+		d.put(dictBlock(k, "v"))
+		model[k] = "v"
+	}
+	d.rehashFor(time.Second)
+	d.startRehash(dictMinSize) // a new table far too small
+	for i := 0; i < 50; i++ {
+		k := fmt.Sprint("n", i)
+		d.put(dictBlock(k, "w"))
+		model[k] = "w"
+		checkDict(t, d, model)
+	}
+	if d.mask+1 < 2*uint64(len(model)) {
+		t.Errorf("%d entries in %d slots after the rebuild", len(model), d.mask+1)
 	}
 }

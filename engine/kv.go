@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 )
 
@@ -394,6 +395,17 @@ func (db *kvDB) reset() {
 	db.nrec = 0
 	if cap(db.wbuf) > 1<<20 {
 		db.wbuf = nil
+	}
+}
+
+// rehashStep moves part of the key table while it is being resized, for
+// about budget: writes move it too, but a namespace that is only read
+// would otherwise keep two tables.
+func (db *kvDB) rehashStep(budget time.Duration) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if !db.closed {
+		db.d.rehashFor(budget)
 	}
 }
 

@@ -474,6 +474,9 @@ func (s *Store) background() {
 		case <-t.C:
 		}
 		s.activeExpireCycle()
+		for _, ns := range s.all() {
+			ns.db.rehashStep(time.Millisecond)
+		}
 		tick++
 		if tick%hz == 0 && s.cfg.AppendOnly {
 			s.maybeRewrite()
