@@ -130,6 +130,23 @@ func (x *expIndex) merge(i int) {
 	x.chunks = slices.Delete(x.chunks, i+1, i+2)
 }
 
+// dropFirst removes the first n items: what the expiry cycle took. Whole
+// chunks go at once and the first remaining one moves down once, instead
+// of once per item.
+func (x *expIndex) dropFirst(n int) {
+	n = min(n, x.n)
+	x.n -= n
+	k := 0
+	for k < len(x.chunks) && n >= len(x.chunks[k]) {
+		n -= len(x.chunks[k])
+		k++
+	}
+	x.chunks = slices.Delete(x.chunks, 0, k)
+	if n > 0 {
+		x.chunks[0] = slices.Delete(x.chunks[0], 0, n)
+	}
+}
+
 // first is the item that expires soonest.
 func (x *expIndex) first() (expItem, bool) {
 	if x.n == 0 {

@@ -60,16 +60,28 @@ func TestExpIndexModel(t *testing.T) {
 		}
 		checkExp(t, &x, model)
 	}
-	// Taking everything from the front, as the expiry cycle does.
-	for {
-		it, ok := x.first()
-		if !ok {
+	// Taking everything from the front, as the expiry cycle does, a few
+	// at a time and some one by one.
+	for i := 0; ; i++ {
+		var taken []expItem
+		x.scan(func(it expItem) bool {
+			taken = append(taken, it)
+			return len(taken) < 1+rng.IntN(300)
+		})
+		if len(taken) == 0 {
 			break
 		}
-		x.remove(it.at, it.key)
-		delete(model, it)
+		if i%3 == 0 {
+			taken = taken[:1]
+			x.remove(taken[0].at, taken[0].key)
+		} else {
+			x.dropFirst(len(taken))
+		}
+		for _, it := range taken {
+			delete(model, it)
+		}
+		checkExp(t, &x, model)
 	}
-	checkExp(t, &x, model)
 }
 
 // TestExpIndexInOrderIsPacked: keys given expiries in time order fill

@@ -50,35 +50,33 @@ func (s *Store) expireBatch(ns *Namespace) (int, bool) {
 	if err != nil {
 		return 0, false
 	}
-	{
-		ns.exp.scan(func(it expItem) bool {
-			if it.at >= now {
-				return false
-			}
-			if len(due) == expireBatch {
-				more = true
-				return false
-			}
-			due = append(due, it)
-			return true
-		})
-		for _, it := range due {
-			ns.exp.remove(it.at, it.key)
-			raw, ok := kv.Get(it.key)
-			if !ok {
-				continue // index entry was stale: no such key
-			}
-			if decodeExpire(raw) != it.at {
-				continue // stale too: the key lives on with another expiry
-			}
-			kv.Delete(it.key)
-			removed++
-			freed += rawCost(it.key, raw)
+	ns.exp.scan(func(it expItem) bool {
+		if it.at >= now {
+			return false
 		}
-		s.addMemory(ns, -freed)
-		// Under the namespace's lock: Tx.Set changes exp concurrently.
-		ns.volatile.Store(int64(ns.exp.len()))
+		if len(due) == expireBatch {
+			more = true
+			return false
+		}
+		due = append(due, it)
+		return true
+	})
+	ns.exp.dropFirst(len(due))
+	for _, it := range due {
+		raw, ok := kv.Get(it.key)
+		if !ok {
+			continue // index entry was stale: no such key
+		}
+		if decodeExpire(raw) != it.at {
+			continue // stale too: the key lives on with another expiry
+		}
+		kv.Delete(it.key)
+		removed++
+		freed += rawCost(it.key, raw)
 	}
+	s.addMemory(ns, -freed)
+	// Under the namespace's lock: Tx.Set changes exp concurrently.
+	ns.volatile.Store(int64(ns.exp.len()))
 	if err := kv.Commit(); err != nil {
 		// The deletions were rolled back; put their index entries back,
 		// under the namespace's lock again.
