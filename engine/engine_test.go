@@ -450,3 +450,36 @@ func TestExpireStaleIndexEntry(t *testing.T) {
 		return nil
 	})
 }
+
+// A transaction that flushes, then sets a key with the expiry it had
+// before, and rolls back must leave that key in the expiry index.
+func TestFlushRollbackKeepsExpiryIndex(t *testing.T) {
+	s := openMemStore(t)
+	at := time.Now().UnixMilli() + 60_000
+	if err := s.Update(func(tx *Tx) error { return tx.Set("0", "k", Value{Data: "a", ExpireAt: at}) }); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err := s.Update(func(tx *Tx) error {
+		if err := tx.Flush("0"); err != nil {
+			return err
+		}
+		if err := tx.Set("0", "k", Value{Data: "b", ExpireAt: at}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if err != boom {
+		t.Fatalf("update: %v", err)
+	}
+	ns := s.lookup("0")
+	if n := ns.exp.len(); n != 1 || ns.volatile.Load() != 1 {
+		t.Errorf("expiry index holds %d entries (volatile %d) after the rollback, want 1", n, ns.volatile.Load())
+	}
+	s.View(func(tx *Tx) error {
+		if v, ok, _ := tx.Get("0", "k"); !ok || v.Data != "a" || v.ExpireAt != at {
+			t.Errorf("k after the rollback: %+v %v", v, ok)
+		}
+		return nil
+	})
+}

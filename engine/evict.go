@@ -328,18 +328,18 @@ func (s *Store) evictKey(ns *Namespace, key string, pol Policy) int64 {
 			removed = true
 		}
 	}
-	if err := kv.Commit(); err != nil {
+	err = kv.Commit(func() {
 		if removed {
-			// The deletion was rolled back: put the index and the
-			// accounting back, under the namespace's lock again.
-			ns.db.update(func() {
-				if at != 0 {
-					ns.exp.add(at, key)
-				}
-				s.addMemory(ns, freed)
-				ns.volatile.Store(int64(ns.exp.len()))
-			})
+			// The deletion was rolled back: the index and the
+			// accounting go back before the lock is released.
+			if at != 0 {
+				ns.exp.add(at, key)
+			}
+			s.addMemory(ns, freed)
+			ns.volatile.Store(int64(ns.exp.len()))
 		}
+	})
+	if err != nil {
 		return 0
 	}
 	if !removed {

@@ -77,16 +77,16 @@ func (s *Store) expireBatch(ns *Namespace) (int, bool) {
 	s.addMemory(ns, -freed)
 	// Under the namespace's lock: Tx.Set changes exp concurrently.
 	ns.volatile.Store(int64(ns.exp.len()))
-	if err := kv.Commit(); err != nil {
-		// The deletions were rolled back; put their index entries back,
-		// under the namespace's lock again.
-		ns.db.update(func() {
-			for _, it := range due {
-				ns.exp.add(it.at, it.key)
-			}
-			ns.volatile.Store(int64(ns.exp.len()))
-			s.addMemory(ns, freed)
-		})
+	err = kv.Commit(func() {
+		// The deletions were rolled back; their index entries and
+		// accounting go back before the lock is released.
+		for _, it := range due {
+			ns.exp.add(it.at, it.key)
+		}
+		ns.volatile.Store(int64(ns.exp.len()))
+		s.addMemory(ns, freed)
+	})
+	if err != nil {
 		return 0, false
 	}
 	if removed > 0 && len(s.touchSubs) > 0 {

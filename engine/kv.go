@@ -43,6 +43,9 @@ type kvDB struct {
 	path   string
 	size   int64 // bytes written to file
 	closed bool
+	// broken is set when a failed write could not be cut back: the
+	// file ends with part of a record, and writes are refused.
+	broken error
 
 	shrinking bool
 
@@ -66,6 +69,7 @@ var (
 	errKVNotWritable     = errors.New("tx not writable")
 	errShrinkInProgress  = errors.New("rewrite in progress")
 	errKVRecordMalformed = errors.New("malformed record")
+	errKVBroken          = errors.New("append-only file ends with a partial write that could not be removed; restart to repair it")
 )
 
 // openKV loads path (the empty string keeps the data in memory only) and
@@ -235,6 +239,10 @@ func (db *kvDB) begin(writable bool) (kvTx, error) {
 		db.unlock(writable)
 		return kvTx{}, errKVClosed
 	}
+	if writable && db.broken != nil {
+		db.unlock(writable)
+		return kvTx{}, db.broken
+	}
 	return kvTx{db: db, writable: writable}, nil
 }
 
@@ -325,8 +333,10 @@ func (tx kvTx) DeleteAll() {
 }
 
 // Commit writes the transaction's records with one write and releases the
-// lock. If the write fails the changes are undone and the file is cut back.
-func (tx kvTx) Commit() error {
+// lock. If the write fails the changes are undone and the file is cut back,
+// and onFail (if not nil) runs before the lock is released, so that what
+// the caller keeps beside the data is put back before anyone sees it.
+func (tx kvTx) Commit(onFail func()) error {
 	db := tx.db
 	if !tx.writable {
 		db.mu.RUnlock()
@@ -345,11 +355,16 @@ func (tx kvTx) Commit() error {
 			if n > 0 {
 				if terr := db.file.Truncate(db.size); terr != nil {
 					// The file now ends with a partial record that the
-					// next start-up reports as truncated.
+					// next start-up reports as truncated; appending
+					// after it would bury it, so no more writes.
 					err = errors.Join(err, terr)
+					db.broken = errors.Join(errKVBroken, terr)
 				}
 			}
 			db.rollbackChanges()
+			if onFail != nil {
+				onFail()
+			}
 		} else {
 			db.size += int64(n)
 		}
@@ -427,8 +442,10 @@ func (db *kvDB) close() error {
 // under the read lock (following SCAN's cursor, so a resize between two
 // slices skips nothing), and the records written meanwhile are copied from
 // the end of the old file under the write lock before the new file takes
-// its place.
-func (db *kvDB) shrink() error {
+// its place. swapped runs under that lock once it has: the caller moves its
+// fsync handle to the new file and makes the rename durable there, so no
+// commit can be acknowledged on the strength of an fsync of the old file.
+func (db *kvDB) shrink(swapped func() error) error {
 	db.mu.Lock()
 	if db.closed {
 		db.mu.Unlock()
@@ -533,5 +550,8 @@ func (db *kvDB) shrink() error {
 	}
 	db.file.Close()
 	db.file, db.size = nf, st.Size()
+	if swapped != nil {
+		return swapped()
+	}
 	return nil
 }

@@ -17,7 +17,7 @@ func kvSet(t *testing.T, db *kvDB, k, v string) {
 		t.Fatal(err)
 	}
 	tx.Set(k, v)
-	if err := tx.Commit(); err != nil {
+	if err := tx.Commit(nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -79,14 +79,14 @@ func TestKVShrinkWhileWriting(t *testing.T) {
 				tx.DeleteAll()
 				clear(model)
 			}
-			if err := tx.Commit(); err != nil {
+			if err := tx.Commit(nil); err != nil {
 				t.Error(err)
 				return
 			}
 		}
 	}()
 	for i := 0; i < 3; i++ {
-		if err := db.shrink(); err != nil {
+		if err := db.shrink(nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -140,8 +140,12 @@ func TestKVWriteFailureRollsBack(t *testing.T) {
 	tx.Set("c", "new")
 	tx.DeleteAll()
 	tx.Set("d", "after flush")
-	if err := tx.Commit(); err == nil {
+	locked := false
+	if err := tx.Commit(func() { locked = !db.mu.TryLock() }); err == nil {
 		t.Fatal("commit on a read-only file succeeded")
+	}
+	if !locked {
+		t.Error("onFail ran without the lock held")
 	}
 	ro.Close()
 	db.file = good

@@ -66,13 +66,13 @@ func (ns *Namespace) rewrite() error {
 	}
 	ns.rewriteMu.Lock()
 	defer ns.rewriteMu.Unlock()
-	if err := ns.db.shrink(); err != nil && err != errShrinkInProgress {
-		return err
-	}
-	if err := ns.sync.reopen(ns.path); err != nil {
-		return err
-	}
-	if err := syncDir(filepath.Dir(ns.path)); err != nil {
+	err := ns.db.shrink(func() error {
+		if err := ns.sync.reopen(ns.path); err != nil {
+			return err
+		}
+		return syncDir(filepath.Dir(ns.path))
+	})
+	if err != nil && err != errShrinkInProgress {
 		return err
 	}
 	ns.lastRewriteSize.Store(ns.fileSize())

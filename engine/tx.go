@@ -46,8 +46,11 @@ type txPart struct {
 	ns   *Namespace
 	kv   kvTx
 	undo []expUndo
-	// oldExp holds the expiry index replaced by a flush, for rollback.
-	oldExp *expIndex
+	// oldExp holds the expiry index replaced by the transaction's first
+	// flush, for rollback; flushAt is len(undo) then: the undo entries
+	// after it were made on the index that replaced it.
+	oldExp  *expIndex
+	flushAt int
 	// mem is the change of the namespace's memory estimate, applied at
 	// commit (memory.go).
 	mem int64
@@ -256,14 +259,13 @@ func (tx *Tx) commit() ([]*Namespace, error) {
 		// Read the index size while the namespace is still locked.
 		p.ns.volatile.Store(int64(p.ns.exp.len()))
 		tx.s.addMemory(p.ns, p.mem)
-		if err := p.kv.Commit(); err != nil {
-			// The data was rolled back; put the index back too, under
-			// the namespace's lock again.
-			p.ns.db.update(func() {
-				p.undoExp()
-				p.ns.volatile.Store(int64(p.ns.exp.len()))
-				tx.s.addMemory(p.ns, -p.mem)
-			})
+		if err := p.kv.Commit(func() {
+			// The data was rolled back; the index goes back too,
+			// before the namespace's lock is released.
+			p.undoExp()
+			p.ns.volatile.Store(int64(p.ns.exp.len()))
+			tx.s.addMemory(p.ns, -p.mem)
+		}); err != nil {
 			first = err
 			continue
 		}
@@ -294,12 +296,16 @@ func (tx *Tx) rollback() {
 }
 
 func (p *txPart) undoExp() {
+	undo := p.undo
 	if p.oldExp != nil {
+		// What came after the flush was done to the index the flush
+		// put in place, which goes away.
 		p.ns.exp = *p.oldExp
 		p.oldExp = nil
+		undo = undo[:p.flushAt]
 	}
-	for i := len(p.undo) - 1; i >= 0; i-- {
-		u := p.undo[i]
+	for i := len(undo) - 1; i >= 0; i-- {
+		u := undo[i]
 		if u.added {
 			p.ns.exp.remove(u.at, u.key)
 		} else {
@@ -502,6 +508,7 @@ func (tx *Tx) Flush(ns string) error {
 	if p.oldExp == nil {
 		old := p.ns.exp
 		p.oldExp = &old
+		p.flushAt = len(p.undo)
 	}
 	p.ns.exp.init()
 	tx.dirty = true
