@@ -247,20 +247,18 @@ func (d *dict) rehashSome() {
 	}
 }
 
-// Rehash moves the old table's entries for about budget, as Redis's cron
-// does for a table nobody writes to; it reports whether a rehash is still
-// running. The caller holds the write lock.
-func (d *dict) rehashFor(budget time.Duration) bool {
+// rehashFor moves the old table's entries for about budget, as Redis's
+// cron does for a table nobody writes to. The caller holds the write lock.
+func (d *dict) rehashFor(budget time.Duration) {
 	deadline := time.Now().Add(budget)
 	for d.old != nil {
 		for k := 0; k < 64 && d.old != nil; k++ {
 			d.rehashSome()
 		}
 		if time.Now().After(deadline) {
-			break
+			return
 		}
 	}
-	return d.old != nil
 }
 
 // rebuild puts every entry of both tables into one new table of size.
@@ -367,13 +365,4 @@ func (d *dict) random() (dslot, bool) {
 		i = (i + 1) & t.mask
 	}
 	return t.slots[i], true
-}
-
-// bytes is the dict's own memory: the slots and their tags.
-func (d *dict) bytes() int64 {
-	n := int64(d.mask + 1)
-	if d.old != nil {
-		n += int64(d.old.mask + 1)
-	}
-	return n * int64(unsafe.Sizeof(dslot{})+1)
 }

@@ -65,11 +65,10 @@ type kvUndo struct {
 }
 
 var (
-	errKVClosed          = errors.New("database closed")
-	errKVNotWritable     = errors.New("tx not writable")
-	errShrinkInProgress  = errors.New("rewrite in progress")
-	errKVRecordMalformed = errors.New("malformed record")
-	errKVBroken          = errors.New("append-only file ends with a partial write that could not be removed; restart to repair it")
+	errKVClosed         = errors.New("database closed")
+	errKVNotWritable    = errors.New("tx not writable")
+	errShrinkInProgress = errors.New("rewrite in progress")
+	errKVBroken         = errors.New("append-only file ends with a partial write that could not be removed; restart to repair it")
 )
 
 // openKV loads path (the empty string keeps the data in memory only) and
@@ -95,7 +94,6 @@ func openKV(path string, seed maphash.Seed) (*kvDB, error) {
 // load replays a file's records into the table and returns its length.
 func (db *kvDB) load(f *os.File) (int64, error) {
 	rr := newRecordReader(f, 0)
-	var key []byte
 	for {
 		if _, err := rr.r.Peek(1); err == io.EOF {
 			return rr.off, nil
@@ -116,14 +114,14 @@ func (db *kvDB) load(f *os.File) (int64, error) {
 			if err != nil {
 				return 0, loadError(start, err)
 			}
+			// k stays valid: reading a header does not touch it.
 			klen := len(k)
-			key = append(key[:0], k...)
 			vlen, err := rr.header('$', "argument length")
 			if err != nil {
 				return 0, loadError(start, err)
 			}
 			block := make([]byte, int64(klen)+vlen)
-			copy(block, key)
+			copy(block, k)
 			if err := rr.readData(block[klen:]); err != nil {
 				return 0, loadError(start, err)
 			}
@@ -155,31 +153,6 @@ func loadError(off int64, err error) error {
 		return fmt.Errorf("offset %d: file ends inside a record", off)
 	}
 	return fmt.Errorf("offset %d: %w", off, err)
-}
-
-// readData reads len(dst) bytes of a bulk argument and its CRLF.
-func (rr *recordReader) readData(dst []byte) error {
-	k, err := io.ReadFull(rr.r, dst)
-	rr.off += int64(k)
-	if err != nil {
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return errEndOfFile
-		}
-		return err
-	}
-	var end [2]byte
-	k, err = io.ReadFull(rr.r, end[:])
-	rr.off += int64(k)
-	if err != nil {
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return errEndOfFile
-		}
-		return err
-	}
-	if end != [2]byte{'\r', '\n'} {
-		return errKVRecordMalformed
-	}
-	return nil
 }
 
 // blockSlot is the slot of an entry whose block holds the key's klen bytes
@@ -274,14 +247,6 @@ func (tx kvTx) Get(key string) (string, bool) {
 		return "", false
 	}
 	return s.val(), true
-}
-
-// Set stores a copy of key and val.
-func (tx kvTx) Set(key, val string) (prev string, replaced bool) {
-	block := make([]byte, len(key)+len(val))
-	copy(block, key)
-	copy(block[len(key):], val)
-	return tx.SetBlock(block, len(key))
 }
 
 // SetBlock stores an entry whose block holds the key's klen bytes followed

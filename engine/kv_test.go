@@ -10,13 +10,19 @@ import (
 	"testing"
 )
 
+// kvPut stores a copy of key and val.
+func kvPut(tx kvTx, key, val string) {
+	block := []byte(key + val)
+	tx.SetBlock(block, len(key))
+}
+
 func kvSet(t *testing.T, db *kvDB, k, v string) {
 	t.Helper()
 	tx, err := db.begin(true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx.Set(k, v)
+	kvPut(tx, k, v)
 	if err := tx.Commit(nil); err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +77,7 @@ func TestKVShrinkWhileWriting(t *testing.T) {
 					delete(model, k)
 				} else {
 					v := fmt.Sprint("v", i)
-					tx.Set(k, v)
+					kvPut(tx, k, v)
 					model[k] = v
 				}
 			}
@@ -135,11 +141,11 @@ func TestKVWriteFailureRollsBack(t *testing.T) {
 	}
 	db.file = ro // writes to it fail
 	tx, _ := db.begin(true)
-	tx.Set("a", "changed")
+	kvPut(tx, "a", "changed")
 	tx.Delete("b")
-	tx.Set("c", "new")
+	kvPut(tx, "c", "new")
 	tx.DeleteAll()
-	tx.Set("d", "after flush")
+	kvPut(tx, "d", "after flush")
 	locked := false
 	if err := tx.Commit(func() { locked = !db.mu.TryLock() }); err == nil {
 		t.Fatal("commit on a read-only file succeeded")

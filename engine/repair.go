@@ -162,53 +162,64 @@ func (rr *recordReader) header(marker byte, what string) (int64, error) {
 }
 
 // bulk reads one "$<len>\r\n<data>\r\n"; keep says whether to return the
-// data (names and small arguments) or skip it.
+// data (names and small arguments) or skip it. Kept data is valid until
+// the next call.
 func (rr *recordReader) bulk(keep bool, limit int64) ([]byte, error) {
 	n, err := rr.header('$', "argument length")
 	if err != nil {
 		return nil, err
 	}
-	start := rr.off
-	var data []byte
-	at := n // where the CRLF must be, after the data
 	if keep && n <= limit {
-		if cap(rr.buf) < int(n)+2 {
-			rr.buf = make([]byte, n+2)
+		if int64(cap(rr.buf)) < n {
+			rr.buf = make([]byte, n)
 		}
-		data = rr.buf[:n+2]
-		k, err := io.ReadFull(rr.r, data)
-		rr.off += int64(k)
-		if err != nil {
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				return nil, errEndOfFile
-			}
+		data := rr.buf[:n]
+		if err := rr.readData(data); err != nil {
 			return nil, err
 		}
-	} else {
-		k, err := rr.r.Discard(int(n))
-		rr.off += int64(k)
-		if err != nil {
-			if err == io.EOF {
-				return nil, errEndOfFile
-			}
-			return nil, err
-		}
-		var end [2]byte
-		k2, err := io.ReadFull(rr.r, end[:])
-		rr.off += int64(k2)
-		if err != nil {
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				return nil, errEndOfFile
-			}
-			return nil, err
-		}
-		data = end[:]
-		n = 0
+		return data, nil
 	}
-	if data[n] != '\r' || data[n+1] != '\n' {
-		return nil, rr.fail(start+at, "argument of %d bytes not followed by CRLF", at)
+	start := rr.off
+	k, err := rr.r.Discard(int(n))
+	rr.off += int64(k)
+	if err == io.EOF {
+		return nil, errEndOfFile
 	}
-	return data[:n], nil
+	if err != nil {
+		return nil, err
+	}
+	return nil, rr.crlf(start, n)
+}
+
+// readData reads len(dst) bytes of an argument into dst, and its CRLF.
+func (rr *recordReader) readData(dst []byte) error {
+	start := rr.off
+	if err := rr.readFull(dst); err != nil {
+		return err
+	}
+	return rr.crlf(start, int64(len(dst)))
+}
+
+// crlf reads the CRLF after an argument of n bytes that began at start.
+func (rr *recordReader) crlf(start, n int64) error {
+	var end [2]byte
+	if err := rr.readFull(end[:]); err != nil {
+		return err
+	}
+	if end != [2]byte{'\r', '\n'} {
+		return rr.fail(start+n, "argument of %d bytes not followed by CRLF", n)
+	}
+	return nil
+}
+
+// readFull reads len(p) bytes; the end of the file is errEndOfFile.
+func (rr *recordReader) readFull(p []byte) error {
+	k, err := io.ReadFull(rr.r, p)
+	rr.off += int64(k)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return errEndOfFile
+	}
+	return err
 }
 
 // Kinds of record, as record reports them.

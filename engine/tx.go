@@ -97,29 +97,7 @@ var txPool = sync.Pool{New: func() any { return new(Tx) }}
 // error to the caller of Update.
 var ErrRollback = errors.New("rollback")
 
-func (s *Store) run(writable, exclusive bool, fn func(tx *Tx) error) error {
-	waits, err := s.runNoSync(writable, exclusive, fn)
-	if err != nil {
-		return err
-	}
-	return s.syncAll(waits)
-}
-
-// syncAll waits until the namespaces' files are fsynced past the writes
-// just committed (appendfsync always).
-func (s *Store) syncAll(waits []*Namespace) error {
-	for _, ns := range waits {
-		if err := ns.sync.wait(); err != nil {
-			s.noteWriteError(err)
-			return err
-		}
-	}
-	return nil
-}
-
-// runNoSync is run up to the commit: it returns the namespaces whose
-// fsync the caller must wait for (syncAll) before it replies.
-func (s *Store) runNoSync(writable, exclusive bool, fn func(tx *Tx) error) (waits []*Namespace, err error) {
+func (s *Store) run(writable, exclusive bool, fn func(tx *Tx) error) (err error) {
 	if exclusive {
 		s.world.Lock()
 	} else {
@@ -151,7 +129,7 @@ func (s *Store) runNoSync(writable, exclusive bool, fn func(tx *Tx) error) (wait
 		if err == ErrRollback {
 			err = nil
 		}
-		return nil, err
+		return err
 	}
 	waits, cerr := tx.commit()
 	// Report the changed keys before other transactions may run: WATCH
@@ -166,9 +144,15 @@ func (s *Store) runNoSync(writable, exclusive bool, fn func(tx *Tx) error) (wait
 	}
 	if cerr != nil {
 		s.noteWriteError(cerr)
-		return nil, cerr
+		return cerr
 	}
-	return waits, nil
+	for _, ns := range waits {
+		if err := ns.sync.wait(); err != nil {
+			s.noteWriteError(err)
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Store) unlockWorld(exclusive bool) {
@@ -439,13 +423,11 @@ func (tx *Tx) Delete(ns, key string) (bool, error) {
 	if p == nil {
 		return false, err
 	}
-	raw, ok := p.kv.Get(key)
+	raw, ok := tx.remove(p, key)
 	if !ok {
 		return false, nil
 	}
-	v := decode(raw)
-	tx.remove(p, key)
-	if !tx.alive(v) {
+	if !tx.alive(decode(raw)) {
 		tx.expired++
 		tx.touchLazy(ns, key)
 		return false, nil
@@ -454,10 +436,11 @@ func (tx *Tx) Delete(ns, key string) (bool, error) {
 	return true, nil
 }
 
-func (tx *Tx) remove(p *txPart, key string) {
+// remove deletes a key, live or expired, and returns its stored value.
+func (tx *Tx) remove(p *txPart, key string) (string, bool) {
 	prev, ok := p.kv.Delete(key)
 	if !ok {
-		return
+		return "", false
 	}
 	p.mem -= rawCost(key, prev)
 	if at := decodeExpire(prev); at != 0 {
@@ -465,6 +448,7 @@ func (tx *Tx) remove(p *txPart, key string) {
 		p.undo = append(p.undo, expUndo{false, at, key})
 	}
 	tx.dirty = true
+	return prev, true
 }
 
 func (tx *Tx) touch(ns, key string) {
