@@ -20,8 +20,11 @@ func TestGCPercentFor(t *testing.T) {
 		{1 << 30, 20},          // a fifth
 		{16 << 20 * 5 / 2, 40}, // 16 MB of room over 40 MB
 	} {
-		if got := gcPercentFor(c.live); got != c.want {
+		if got := gcPercentFor(c.live, false); got != c.want {
 			t.Errorf("gcPercentFor(%d) = %d, want %d", c.live, got, c.want)
+		}
+		if got, want := gcPercentFor(c.live, true), min(c.want, gcLimitedMax); got != want {
+			t.Errorf("gcPercentFor(%d) with a memory limit = %d, want %d", c.live, got, want)
 		}
 	}
 }
@@ -38,12 +41,12 @@ func TestTuneGC(t *testing.T) {
 	for i := 0; i < 50; i++ {
 		runtime.GC()
 		time.Sleep(10 * time.Millisecond)
-		if p := gcPercent(); p == gcPercentFor(liveHeap()) && p < 100 {
+		if p := gcPercent(); p == gcPercentFor(liveHeap(), memoryLimited()) && p < 100 {
 			runtime.KeepAlive(keep)
 			return
 		}
 	}
-	t.Errorf("GC percent %d after collections, want %d", gcPercent(), gcPercentFor(liveHeap()))
+	t.Errorf("GC percent %d after collections, want %d", gcPercent(), gcPercentFor(liveHeap(), memoryLimited()))
 }
 
 func gcPercent() int {
