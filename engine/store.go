@@ -133,10 +133,12 @@ type Store struct {
 
 	// What CONFIG SET may change while the store runs (see SetHz,
 	// SetAutoRewrite); cfg keeps the values it was opened with.
-	hz        atomic.Int64
-	autoPct   atomic.Int64
-	autoMin   atomic.Int64
-	hzChanged chan struct{}
+	hz atomic.Int64
+	// waitsForDisk: appendonly with appendfsync always (WaitsForDisk).
+	waitsForDisk atomic.Bool
+	autoPct      atomic.Int64
+	autoMin      atomic.Int64
+	hzChanged    chan struct{}
 
 	mem memState // memory accounting and eviction (memory.go, evict.go)
 }
@@ -172,6 +174,7 @@ func Open(cfg Config) (*Store, error) {
 	s.Stats.LastRewriteOK.Store(true)
 	s.initMemory()
 	s.hz.Store(int64(cfg.Hz))
+	s.waitsForDisk.Store(cfg.AppendOnly && cfg.Fsync == FsyncAlways)
 	s.autoPct.Store(int64(cfg.AutoRewritePercentage))
 	s.autoMin.Store(cfg.AutoRewriteMinSize)
 	s.hzChanged = make(chan struct{}, 1)
@@ -208,11 +211,16 @@ func (s *Store) SetFsync(f Fsync) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cfg.Fsync = f // read by openNamespace, under mu
+	s.waitsForDisk.Store(s.cfg.AppendOnly && f == FsyncAlways)
 	for _, ns := range s.spaces {
 		ns.sync.always.Store(f == FsyncAlways)
 	}
 	return nil
 }
+
+// WaitsForDisk reports whether a commit that writes waits for its fsync
+// (appendonly with appendfsync always).
+func (s *Store) WaitsForDisk() bool { return s.waitsForDisk.Load() }
 
 // SetHz changes how many active expiry cycles run per second (1 to 500).
 func (s *Store) SetHz(hz int) {

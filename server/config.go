@@ -67,6 +67,7 @@ type Config struct {
 	HTTPMaxBody              int64    // http-max-body: largest HTTP request body (1mb)
 	HTTPMaxBatch             int      // http-max-batch: keys or entries per batch request (1000)
 	HTTPMaxKeyLen            int      // http-max-key-len: longest key or list prefix over HTTP (1024)
+	IOThreads                int      // io-threads (1): event loops serving plain TCP clients (loop.go)
 }
 
 // DefaultConfig returns the configuration used when nothing is given.
@@ -109,6 +110,7 @@ func DefaultConfig() Config {
 		HTTPMaxBody:              1 << 20,
 		HTTPMaxBatch:             1000,
 		HTTPMaxKeyLen:            1024,
+		IOThreads:                1,
 	}
 }
 
@@ -173,6 +175,7 @@ var configParams = []Param{
 	cfgStringParam("http-token", true, true, nil,
 		func(c *Config) *string { return &c.HTTPToken }),
 	cfgHzParam(),
+	cfgIntParam("io-threads", false, 1, 128, func(c *Config) *int { return &c.IOThreads }),
 	cfgIntParam("lfu-decay-time", true, 0, math.MaxInt32,
 		func(c *Config) *int { return &c.LFUDecayTime }),
 	cfgIntParam("lfu-log-factor", true, 0, math.MaxInt32,

@@ -41,7 +41,7 @@ func TestConfigDefaults(t *testing.T) {
 		AOFLoadTruncated: true, AOFLoadDamaged: "refuse",
 		ProtectedMode: true, TLSAuthClients: "yes",
 		SlowlogLogSlowerThan: 10000, SlowlogMaxLen: 128,
-		HTTPMaxBody: 1 << 20, HTTPMaxBatch: 1000, HTTPMaxKeyLen: 1024,
+		HTTPMaxBody: 1 << 20, HTTPMaxBatch: 1000, HTTPMaxKeyLen: 1024, IOThreads: 1,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("DefaultConfig() =\n%+v\nwant\n%+v", c, want)
@@ -83,8 +83,8 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	// Every parameter is reachable by Get and the table is sorted.
 	params := Params()
-	if len(params) != 41 {
-		t.Errorf("Params() has %d rows, want 41", len(params))
+	if len(params) != 42 {
+		t.Errorf("Params() has %d rows, want 42", len(params))
 	}
 	for i, p := range params {
 		if _, ok := c.Get(p.Name); !ok {
@@ -112,7 +112,8 @@ func TestConfigMutability(t *testing.T) {
 		"slowlog-log-slower-than", "slowlog-max-len"}
 	immutable := []string{"port", "bind", "dir", "databases", "max-namespaces", "http-port",
 		"http-bind", "logfile", "appendonly", "tls-port", "tls-cert-file", "tls-key-file",
-		"tls-ca-cert-file", "tls-auth-clients", "http-max-body", "http-max-batch", "http-max-key-len"}
+		"tls-ca-cert-file", "tls-auth-clients", "http-max-body", "http-max-batch", "http-max-key-len",
+		"io-threads"}
 	for _, n := range mutable {
 		if p, ok := LookupParam(n); !ok || !p.Mutable {
 			t.Errorf("%s should be mutable", n)
@@ -640,8 +641,8 @@ func TestConfigGlob(t *testing.T) {
 func TestConfigMatch(t *testing.T) {
 	c := DefaultConfig()
 	all := c.Match("*")
-	if len(all) != 42 { // 41 parameters plus the lua-time-limit alias
-		t.Errorf("Match(*) returned %d entries, want 42", len(all))
+	if len(all) != 43 { // 42 parameters plus the lua-time-limit alias
+		t.Errorf("Match(*) returned %d entries, want 43", len(all))
 	}
 	for i := 1; i < len(all); i++ {
 		if all[i-1][0] >= all[i][0] {

@@ -1,9 +1,11 @@
 package server
 
-// Serving RESP: an accept loop per listener (plain and TLS) and a
-// goroutine per connection.
+// Serving RESP: an accept loop per listener (plain and TLS). Plain TCP
+// connections go to the event loops (loop.go); TLS connections, and every
+// connection when the loops are off (DURASTORE_NETLOOP=off, or not Linux),
+// get a goroutine each (serveConn).
 //
-// The connection's goroutine reads into a reused read buffer and runs the
+// Either way the connection reads into a reused read buffer and runs the
 // bytes through reqScanner (limits.go), which enforces Redis's request
 // limits and emits canonical RESP into a scratch buffer. Whatever is whole
 // after one read runs as one batch: its canonical bytes are copied into one
@@ -14,7 +16,7 @@ package server
 // SETNAME may keep them): only the read buffer and the scratch buffer are
 // reused, never a batch's bytes.
 //
-// Replies are written by the same goroutine through the client's outbox
+// Replies are written by whoever runs the batch through the client's outbox
 // (server.go), with runBounded (limits.go) bounding what a pipeline's
 // replies hold.
 
@@ -89,19 +91,29 @@ func (s *Server) acceptLoop(rl *respListener) {
 			continue
 		}
 		delay = 0
-		lc := &limitConn{Conn: nc, srv: s}
+		lc := &limitConn{Conn: nc, orig: nc, srv: s, rl: rl}
+		rc := s.loopConn(lc) // a loop's connection on a duplicate descriptor (loop.go), or nil
 		if !s.accept(lc) {
+			if rc != nil {
+				rc.release()
+			}
 			continue
 		}
 		rl.mu.Lock()
 		rl.conns[lc] = struct{}{}
 		rl.mu.Unlock()
-		go s.serveConn(rl, lc)
+		if rc != nil {
+			nc.Close()
+			rc.lp.add(lc)
+		} else {
+			go s.serveConn(lc)
+		}
 	}
 }
 
-// serveConn runs one connection until it closes.
-func (s *Server) serveConn(rl *respListener, lc *limitConn) {
+// serveConn runs one connection on a goroutine of its own until it
+// closes.
+func (s *Server) serveConn(lc *limitConn) {
 	cl := lc.client
 	for {
 		cmds, size, err := lc.readBatch(cl.cmds[:0])
@@ -120,10 +132,16 @@ func (s *Server) serveConn(rl *respListener, lc *limitConn) {
 		}
 	}
 	lc.Conn.Close()
+	s.forget(lc)
+}
+
+// forget drops a closed connection from its listener and the server.
+func (s *Server) forget(lc *limitConn) {
+	rl := lc.rl
 	rl.mu.Lock()
 	delete(rl.conns, lc)
 	rl.mu.Unlock()
-	s.closed(cl)
+	s.closed(lc.client)
 }
 
 // limitConn is a client's socket (a *tls.Conn on a TLS listener) with the
@@ -131,7 +149,12 @@ func (s *Server) serveConn(rl *respListener, lc *limitConn) {
 // through it too, for their deadlines.
 type limitConn struct {
 	net.Conn
-	srv *Server
+	// orig is the accepted connection: Conn itself, or the net.Conn a
+	// loop's connection was duplicated from, which refusals at accept
+	// time use.
+	orig net.Conn
+	srv  *Server
+	rl   *respListener
 	// client is set by accept once the connection is admitted.
 	client *client
 
@@ -150,6 +173,18 @@ type limitConn struct {
 // run; a refused request gives errLimitClosed, with c.fail set.
 func (c *limitConn) readBatch(cmds [][][]byte) ([][][]byte, int, error) {
 	for {
+		cmds, b, err := c.fill(cmds)
+		if b > 0 || err != nil {
+			return cmds, b, err
+		}
+	}
+}
+
+// fill reads once and appends the commands that read completed to cmds,
+// returning them with their size in canonical RESP (0 when none is whole
+// yet), as readBatch.
+func (c *limitConn) fill(cmds [][][]byte) ([][][]byte, int, error) {
+	{
 		if len(c.rbuf) == 0 {
 			c.rbuf = make([]byte, minReadBuf)
 		}
@@ -173,9 +208,7 @@ func (c *limitConn) readBatch(cmds [][][]byte) ([][][]byte, int, error) {
 				return cmds, b, err
 			}
 		}
-		if err != nil {
-			return cmds, 0, err
-		}
+		return cmds, 0, err
 	}
 }
 

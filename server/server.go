@@ -36,6 +36,9 @@ type Server struct {
 	env      *commands.Env
 
 	listeners []net.Listener // RESP, plain and TLS (conn.go)
+	loops     []*netLoop     // the event loops serving plain TCP (loop.go)
+	nextLoop  atomic.Uint32
+	loopsDone chan struct{} // ends closeIdleLoopConns
 	addrs     []net.Addr
 	http      *httpAPI // the HTTP API (http.go), nil when http-port is 0
 
@@ -236,6 +239,9 @@ func (s *Server) Addrs() []net.Addr { return s.addrs }
 
 // Start binds every configured address and serves in the background.
 func (s *Server) Start() error {
+	if err := s.startLoops(); err != nil { // loop.go
+		return err
+	}
 	if err := s.startTLS(); err != nil { // tls.go
 		s.closeListeners()
 		return err
@@ -298,6 +304,7 @@ func (s *Server) Shutdown() error {
 		s.serveWG.Wait()
 		err = s.store.Close()
 		s.gate.Unlock()
+		s.stopLoops() // after the gate: a loop may wait on it
 		close(s.shutdown)
 		s.log.Info("durastore stopped")
 	})
@@ -311,7 +318,7 @@ func (s *Server) Done() <-chan struct{} { return s.shutdown }
 // mode, shutting down), closing it then. It runs in the accept loop.
 func (s *Server) accept(lc *limitConn) bool {
 	if s.closing.Load() {
-		lc.Conn.Close()
+		lc.orig.Close()
 		return false
 	}
 	s.mu.Lock()
@@ -322,10 +329,10 @@ func (s *Server) accept(lc *limitConn) bool {
 	s.cfgMu.RUnlock()
 	if maxClients > 0 && n >= maxClients {
 		s.rejectedConns.Add(1)
-		go refuseConn(lc.Conn, "-ERR max number of clients reached\r\n")
+		go refuseConn(lc.orig, "-ERR max number of clients reached\r\n")
 		return false
 	}
-	if s.refuseProtected(lc.Conn) { // protected mode, tls.go
+	if s.refuseProtected(lc.orig) { // protected mode, tls.go
 		return false
 	}
 	id := s.nextID.Add(1)
