@@ -15,15 +15,21 @@ import (
 // connection's context; only that connection's goroutine changes it,
 // except for the fields behind mu, which CLIENT LIST reads from others.
 type Session struct {
-	ID        int64
-	DB        string // current namespace
-	DBIndex   int    // numeric index of DB, -1 for a named namespace
-	RESP      int
-	Authed    bool
-	Closing   bool // QUIT or a kill: close after the reply
-	Created   time.Time
-	Addr      string
-	LocalAddr string
+	ID      int64
+	DB      string // current namespace
+	DBIndex int    // numeric index of DB, -1 for a named namespace
+	RESP    int
+	Authed  bool
+	Closing bool // QUIT or a kill: close after the reply
+	// DeferWrites: the server writes this client's replies only after
+	// Store.FlushPending and a look at Ticket, so a Run whose commands
+	// make one transaction may defer its file write (engine.Tx.DeferWrite)
+	// with Ticket. Set by whoever runs its commands.
+	DeferWrites bool
+	Ticket      engine.WriteTicket
+	Created     time.Time
+	Addr        string
+	LocalAddr   string
 
 	mu      sync.Mutex
 	name    string

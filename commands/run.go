@@ -58,7 +58,9 @@ func (e *Env) Run(s *Session, w *Writer, cmds [][][]byte) {
 			write = write || next.Flags&Write != 0
 			j++
 		}
-		e.runBatch(s, w, cmds[i:j], write)
+		// A write is deferred only when this transaction is the whole
+		// of Run: the server then replaces Run's replies if it fails.
+		e.runBatch(s, w, cmds[i:j], write, write && s.DeferWrites && i == 0 && j == len(cmds))
 		i = j
 	}
 }
@@ -106,7 +108,7 @@ func (e *Env) runOne(s *Session, w *Writer, cmd *Command, args [][]byte) {
 		defer e.recoverPanic(w, start, 1, cmd)
 		e.call(&Ctx{Env: e, S: s, Args: args, W: w, Cmd: cmd})
 	default:
-		e.runBatch(s, w, [][][]byte{args}, cmd.Flags&Write != 0)
+		e.runBatch(s, w, [][][]byte{args}, cmd.Flags&Write != 0, false)
 	}
 }
 
@@ -126,12 +128,13 @@ func (e *Env) call(c *Ctx) {
 
 // runBatch runs commands in one transaction. If the commit fails (the
 // disk refused the write) every reply of the batch becomes that error,
-// since none of its writes happened.
-func (e *Env) runBatch(s *Session, w *Writer, cmds [][][]byte, write bool) {
+// since none of its writes happened. With deferOK the commit may leave its
+// file write for later (Session.Ticket).
+func (e *Env) runBatch(s *Session, w *Writer, cmds [][][]byte, write, deferOK bool) {
 	start := len(w.B)
 	defer e.recoverPanic(w, start, len(cmds), nil)
 	b := batchPool.Get().(*batch)
-	b.e, b.s, b.w, b.cmds = e, s, w, cmds
+	b.e, b.s, b.w, b.cmds, b.deferOK = e, s, w, cmds, deferOK
 	defer b.release()
 	fn := b.fn
 	var err error
@@ -169,6 +172,8 @@ type batch struct {
 	cmds [][][]byte
 	c    Ctx
 	fn   func(*engine.Tx) error
+	// deferOK: the commit may be deferred (runBatch).
+	deferOK bool
 }
 
 var batchPool = sync.Pool{New: func() any {
@@ -180,6 +185,9 @@ var batchPool = sync.Pool{New: func() any {
 func (b *batch) run(tx *engine.Tx) error {
 	c := &b.c
 	*c = Ctx{Env: b.e, S: b.s, W: b.w, Tx: tx}
+	if b.deferOK {
+		tx.DeferWrite(&b.s.Ticket)
+	}
 	for _, args := range b.cmds {
 		c.Args, c.Cmd = args, b.e.Table.Lookup(args[0])
 		b.e.call(c)
@@ -188,7 +196,7 @@ func (b *batch) run(tx *engine.Tx) error {
 }
 
 func (b *batch) release() {
-	b.e, b.s, b.w, b.cmds = nil, nil, nil, nil
+	b.e, b.s, b.w, b.cmds, b.deferOK = nil, nil, nil, nil, false
 	b.c = Ctx{}
 	batchPool.Put(b)
 }

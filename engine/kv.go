@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -48,6 +49,23 @@ type kvDB struct {
 	broken error
 
 	shrinking bool
+
+	// pending holds the records of deferred commits (commitDeferred), in
+	// commit order, until flushPendingLocked writes them: before any
+	// other write to the file, and when the store's FlushPending runs.
+	// pendingUndo, pendingMem and tickets are what undoing them takes if
+	// that write fails: their undo entries, their memory estimate, and
+	// the tickets through which their committers learn of it. Any other
+	// write flushes them first, so the changes after them are theirs
+	// only and undoing them in reverse restores the state before them.
+	// listPending registers the database with the store's FlushPending
+	// when pending fills; revertMem takes back a memory estimate.
+	pending     []byte
+	pendingUndo []kvUndo
+	pendingMem  int64
+	tickets     []*WriteTicket
+	listPending func(*kvDB)
+	revertMem   func(int64)
 
 	// Scratch of the one writable transaction, reused. wbuf starts with
 	// room for a multi record, written only if nrec > 1.
@@ -216,6 +234,7 @@ func (db *kvDB) begin(writable bool) (kvTx, error) {
 		db.unlock(writable)
 		return kvTx{}, db.broken
 	}
+
 	return kvTx{db: db, writable: writable}, nil
 }
 
@@ -308,35 +327,174 @@ func (tx kvTx) Commit(onFail func()) error {
 		return nil
 	}
 	var err error
-	if db.nrec > 0 {
-		out := db.wbuf[len(multiRecord):]
-		if db.nrec > 1 {
-			db.wbuf = append(db.wbuf, execRecord...)
-			out = db.wbuf
+	if out := db.records(); out != nil {
+		// Deferred records go first; if they cannot, this
+		// transaction is undone, then theirs.
+		perr := db.writePendingLocked()
+		if err = perr; err == nil {
+			err = db.writeLocked(out)
 		}
-		var n int
-		n, err = db.file.Write(out)
 		if err != nil {
-			if n > 0 {
-				if terr := db.file.Truncate(db.size); terr != nil {
-					// The file now ends with a partial record that the
-					// next start-up reports as truncated; appending
-					// after it would bury it, so no more writes.
-					err = errors.Join(err, terr)
-					db.broken = errors.Join(errKVBroken, terr)
-				}
-			}
 			db.rollbackChanges()
 			if onFail != nil {
 				onFail()
 			}
-		} else {
-			db.size += int64(n)
+		}
+		if perr != nil {
+			db.undoPendingLocked(perr)
 		}
 	}
 	db.reset()
 	db.mu.Unlock()
 	return err
+}
+
+// records returns the transaction's records as they go to the file, nil if
+// it has none.
+func (db *kvDB) records() []byte {
+	if db.nrec == 0 {
+		return nil
+	}
+	if db.nrec == 1 {
+		return db.wbuf[len(multiRecord):]
+	}
+	db.wbuf = append(db.wbuf, execRecord...)
+	return db.wbuf
+}
+
+// commitDeferred commits without writing: the records join db.pending, to
+// be written with those of other deferred commits by one write
+// (FlushPending) before the committer acknowledges them. If that write
+// fails they are undone, and t says so. mem is the commit's change of the
+// memory estimate, taken back then. The server's event loop commits so and
+// writes the file once per turn, as Redis writes its append-only buffer
+// once per event-loop turn.
+func (tx kvTx) commitDeferred(t *WriteTicket, mem int64) {
+	db := tx.db
+	if out := db.records(); out != nil {
+		if len(db.pending) == 0 && db.listPending != nil {
+			db.listPending(db)
+		}
+		db.pending = append(db.pending, out...)
+		db.pendingUndo = append(db.pendingUndo, db.undo...)
+		db.pendingMem += mem
+		t.deferred = true
+		t.err.Store(nil)
+		db.tickets = append(db.tickets, t)
+	}
+	db.reset()
+	db.mu.Unlock()
+}
+
+// writeLocked appends b to the file with one write. A failed write is cut
+// back; if that fails too, the file is marked broken.
+func (db *kvDB) writeLocked(b []byte) error {
+	n, err := db.file.Write(b)
+	if err != nil {
+		if n > 0 {
+			if terr := db.file.Truncate(db.size); terr != nil {
+				// The file now ends with a partial record that the
+				// next start-up reports as truncated; appending
+				// after it would bury it, so no more writes.
+				err = errors.Join(err, terr)
+				db.broken = errors.Join(errKVBroken, terr)
+			}
+		}
+		return err
+	}
+	db.size += int64(n)
+	return nil
+}
+
+// flushPendingLocked writes the deferred records, if any; db.mu is held,
+// with no transaction's changes on top of theirs. If the write fails their
+// changes are undone and their tickets carry the error.
+func (db *kvDB) flushPendingLocked() error {
+	err := db.writePendingLocked()
+	if err != nil {
+		db.undoPendingLocked(err)
+	}
+	return err
+}
+
+// writePendingLocked writes the deferred records, if any, and forgets them
+// once written; on failure they stay, for undoPendingLocked.
+func (db *kvDB) writePendingLocked() error {
+	if len(db.pending) == 0 {
+		return nil
+	}
+	var err error
+	switch {
+	case db.broken != nil:
+		err = db.broken
+	case db.closed || db.file == nil:
+		err = errKVClosed
+	default:
+		err = db.writeLocked(db.pending)
+	}
+	if err == nil {
+		db.clearPending()
+	}
+	return err
+}
+
+// undoPendingLocked undoes the changes of the deferred commits, newest
+// first, and gives err to their tickets.
+func (db *kvDB) undoPendingLocked(err error) {
+	for i := len(db.pendingUndo) - 1; i >= 0; i-- {
+		db.undoOne(db.pendingUndo[i])
+	}
+	if db.revertMem != nil {
+		db.revertMem(db.pendingMem)
+	}
+	for _, t := range db.tickets {
+		t.err.Store(&err)
+	}
+	db.clearPending()
+}
+
+func (db *kvDB) clearPending() {
+	if cap(db.pending) > 1<<20 {
+		db.pending = nil
+	} else {
+		db.pending = db.pending[:0]
+	}
+	clear(db.pendingUndo)
+	db.pendingUndo = db.pendingUndo[:0]
+	clear(db.tickets)
+	db.tickets = db.tickets[:0]
+	db.pendingMem = 0
+}
+
+// flushPending writes the deferred records under the lock.
+func (db *kvDB) flushPending() error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.flushPendingLocked()
+}
+
+// WriteTicket tells a committer whose commit was deferred (Tx.DeferWrite)
+// whether its records reached the file. Its owner reuses it: Reset before
+// each use, Result once Store.FlushPending has returned.
+type WriteTicket struct {
+	deferred bool // set under the namespace's lock, read by the owner after FlushPending
+	err      atomic.Pointer[error]
+}
+
+// Reset prepares the ticket for another commit.
+func (t *WriteTicket) Reset() { t.deferred = false; t.err.Store(nil) }
+
+// Deferred reports whether a commit was deferred with the ticket since its
+// last Reset.
+func (t *WriteTicket) Deferred() bool { return t.deferred }
+
+// Result is the error that undid the deferred commit, nil if it was
+// written. It is final once FlushPending has returned.
+func (t *WriteTicket) Result() error {
+	if p := t.err.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Rollback undoes the transaction's changes and releases the lock.
@@ -353,15 +511,18 @@ func (tx kvTx) Rollback() {
 
 func (db *kvDB) rollbackChanges() {
 	for i := len(db.undo) - 1; i >= 0; i-- {
-		u := db.undo[i]
-		switch {
-		case u.flushed != nil:
-			db.d = u.flushed
-		case u.had:
-			db.d.put(u.prev)
-		default:
-			db.d.del(u.key)
-		}
+		db.undoOne(db.undo[i])
+	}
+}
+
+func (db *kvDB) undoOne(u kvUndo) {
+	switch {
+	case u.flushed != nil:
+		db.d = u.flushed
+	case u.had:
+		db.d.put(u.prev)
+	default:
+		db.d.del(u.key)
 	}
 }
 
@@ -395,11 +556,12 @@ func (db *kvDB) close() error {
 	if db.closed {
 		return errKVClosed
 	}
+	ferr := db.flushPendingLocked()
 	db.closed = true
 	if db.file != nil {
-		return db.file.Close()
+		return errors.Join(ferr, db.file.Close())
 	}
-	return nil
+	return ferr
 }
 
 // shrink rewrites the file with one record per key, without holding
@@ -478,6 +640,9 @@ func (db *kvDB) shrink(swapped func() error) error {
 	defer db.mu.Unlock()
 	if db.closed {
 		return errKVClosed
+	}
+	if err := db.flushPendingLocked(); err != nil { // the tail copy must hold them
+		return err
 	}
 	old, err := os.Open(db.path)
 	if err != nil {

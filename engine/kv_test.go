@@ -200,3 +200,165 @@ func TestKVLoadRecords(t *testing.T) {
 	}
 	db.close()
 }
+
+// kvSetDeferred commits a set whose record waits for a flush.
+func kvSetDeferred(t *testing.T, db *kvDB, tk *WriteTicket, k, v string) {
+	t.Helper()
+	tx, err := db.begin(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kvPut(tx, k, v)
+	tx.commitDeferred(tk, int64(len(k)+len(v)))
+}
+
+func reopenKV(t *testing.T, db *kvDB, path string) map[string]string {
+	t.Helper()
+	if err := db.close(); err != nil {
+		t.Fatal(err)
+	}
+	db2, err := openKV(path, maphash.MakeSeed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.close()
+	return kvDump(db2)
+}
+
+// Deferred records reach the file only when flushed, and before any
+// record written after them, whatever writes it.
+func TestKVDeferredCommits(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ns.aof")
+	db, err := openKV(path, maphash.MakeSeed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []*kvDB
+	db.listPending = func(d *kvDB) { listed = append(listed, d) }
+	var tk WriteTicket
+	kvSetDeferred(t, db, &tk, "a", "1")
+	kvSetDeferred(t, db, &tk, "b", "1")
+	if !tk.Deferred() {
+		t.Fatal("ticket does not say the commit was deferred")
+	}
+	if st, _ := os.Stat(path); st.Size() != 0 {
+		t.Fatalf("deferred records written before a flush: %d bytes", st.Size())
+	}
+	if len(listed) != 1 {
+		t.Fatalf("database listed %d times for its pending records, want 1", len(listed))
+	}
+	if got := kvDump(db); got["a"] != "1" || got["b"] != "1" {
+		t.Fatalf("deferred changes not visible: %v", got)
+	}
+	if err := db.flushPending(); err != nil || tk.Result() != nil {
+		t.Fatal(err, tk.Result())
+	}
+	st, _ := os.Stat(path)
+	if st.Size() == 0 || st.Size() != db.size {
+		t.Fatalf("after the flush the file has %d bytes, size says %d", st.Size(), db.size)
+	}
+	// A deferred set, then a direct one of the same key: the direct
+	// write carries the pending record before its own.
+	kvSetDeferred(t, db, &tk, "a", "2")
+	kvSet(t, db, "a", "3")
+	// Pending at close: written by close.
+	kvSetDeferred(t, db, &tk, "c", "1")
+	got := reopenKV(t, db, path)
+	want := map[string]string{"a": "3", "b": "1", "c": "1"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("reloaded %v, want %v", got, want)
+	}
+}
+
+// A rewrite keeps the deferred records committed before it.
+func TestKVDeferredCommitsAndShrink(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ns.aof")
+	db, err := openKV(path, maphash.MakeSeed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2000; i++ {
+		kvSet(t, db, fmt.Sprint("k", i), "old")
+	}
+	var tk WriteTicket
+	kvSetDeferred(t, db, &tk, "k1", "deferred")
+	if err := db.shrink(func() error {
+		if len(db.pending) != 0 {
+			t.Errorf("%d bytes still pending after the rewrite", len(db.pending))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	kvSetDeferred(t, db, &tk, "k2", "after")
+	got := reopenKV(t, db, path)
+	if got["k1"] != "deferred" || got["k2"] != "after" || got["k3"] != "old" || len(got) != 2000 {
+		t.Fatalf("reloaded k1=%q k2=%q k3=%q, %d keys", got["k1"], got["k2"], got["k3"], len(got))
+	}
+}
+
+// A flush that fails undoes the deferred commits, newest first, takes
+// back their memory estimate and tells their tickets; a direct commit
+// that finds them unwritable is undone too.
+func TestKVDeferredFlushFailure(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ns.aof")
+	db, err := openKV(path, maphash.MakeSeed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reverted int64
+	db.revertMem = func(m int64) { reverted += m }
+	kvSet(t, db, "a", "0")
+	var t1, t2 WriteTicket
+	kvSetDeferred(t, db, &t1, "a", "1")
+	kvSetDeferred(t, db, &t2, "a", "2")
+	kvSetDeferred(t, db, &t2, "new", "x")
+	good := db.file
+	ro, err := os.Open(path) // read-only: writes fail
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.file = ro
+	if err := db.flushPending(); err == nil {
+		t.Fatal("flush to a read-only file succeeded")
+	}
+	if t1.Result() == nil || t2.Result() == nil {
+		t.Fatalf("tickets after a failed flush: %v %v", t1.Result(), t2.Result())
+	}
+	if got := kvDump(db); fmt.Sprint(got) != "map[a:0]" {
+		t.Fatalf("after the failed flush the data is %v, want map[a:0]", got)
+	}
+	if reverted != int64(2+2+4) {
+		t.Fatalf("memory taken back: %d, want 8", reverted)
+	}
+
+	// Deferred, then a direct commit on top: both undone, in order.
+	var t3 WriteTicket
+	kvSetDeferred(t, db, &t3, "a", "3")
+	tx, err := db.begin(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kvPut(tx, "a", "4")
+	if err := tx.Commit(nil); err == nil {
+		t.Fatal("direct commit to a read-only file succeeded")
+	}
+	if t3.Result() == nil {
+		t.Fatal("the deferred commit under the failed one is not reported")
+	}
+	if got := kvDump(db); fmt.Sprint(got) != "map[a:0]" {
+		t.Fatalf("after the failed commit the data is %v, want map[a:0]", got)
+	}
+
+	db.file = good
+	ro.Close()
+	var t4 WriteTicket
+	kvSetDeferred(t, db, &t4, "b", "1")
+	if err := db.flushPending(); err != nil || t4.Result() != nil {
+		t.Fatal(err, t4.Result())
+	}
+	got := reopenKV(t, db, path)
+	if fmt.Sprint(got) != "map[a:0 b:1]" {
+		t.Fatalf("reloaded %v", got)
+	}
+}

@@ -134,6 +134,10 @@ type Store struct {
 	// What CONFIG SET may change while the store runs (see SetHz,
 	// SetAutoRewrite); cfg keeps the values it was opened with.
 	hz atomic.Int64
+	// pendDBs lists the databases with deferred records (FlushPending).
+	pendMu  sync.Mutex
+	pendDBs []*kvDB
+	flushMu sync.Mutex // held by FlushPending
 	// waitsForDisk: appendonly with appendfsync always (WaitsForDisk).
 	waitsForDisk atomic.Bool
 	autoPct      atomic.Int64
@@ -216,6 +220,39 @@ func (s *Store) SetFsync(f Fsync) error {
 		ns.sync.always.Store(f == FsyncAlways)
 	}
 	return nil
+}
+
+// listPending notes a database that has deferred records to write.
+func (s *Store) listPending(db *kvDB) {
+	s.pendMu.Lock()
+	s.pendDBs = append(s.pendDBs, db)
+	s.pendMu.Unlock()
+}
+
+// FlushPending writes the records of deferred commits (Tx.DeferWrite) to
+// their files, one write per namespace. Where the write fails, the
+// deferred commits are undone and their tickets say so. When it returns,
+// every commit deferred before the call has been written or undone.
+func (s *Store) FlushPending() {
+	// One flush at a time: a caller that finds the list empty because
+	// another took it waits for that one to finish.
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	s.pendMu.Lock()
+	dbs := s.pendDBs
+	s.pendDBs = nil
+	s.pendMu.Unlock()
+	wrote := false
+	for _, db := range dbs {
+		if err := db.flushPending(); err != nil {
+			s.noteWriteError(err)
+		} else {
+			wrote = true
+		}
+	}
+	if wrote && s.WriteError() != "" {
+		s.Stats.LastWriteErr.Store(nil)
+	}
 }
 
 // WaitsForDisk reports whether a commit that writes waits for its fsync
@@ -508,6 +545,7 @@ func (s *Store) everysec() {
 			return
 		case <-t.C:
 		}
+		s.FlushPending() // records a loop left (it flushes every turn)
 		s.mu.RLock()
 		every := s.cfg.Fsync == FsyncEverySec
 		s.mu.RUnlock()
@@ -621,6 +659,8 @@ func (s *Store) openNamespace(name, file string) (*Namespace, error) {
 		return nil, fmt.Errorf("loading namespace %q from %s: %w", name, path, err)
 	}
 	ns.db = db
+	db.listPending = s.listPending
+	db.revertMem = func(mem int64) { s.addMemory(ns, -mem) }
 	if s.cfg.AppendOnly {
 		if err := ns.sync.open(path); err != nil {
 			db.close()

@@ -23,7 +23,19 @@ type Tx struct {
 	expired   int64
 	dirty     bool
 	noTouch   bool // CLIENT NO-TOUCH: reads leave the access table alone
+	// ticket: the commit may be deferred (DeferWrite).
+	ticket *WriteTicket
 }
+
+// DeferWrite lets the commit leave its records in memory, to reach the
+// file when FlushPending next runs (or any other write to the file comes
+// first), and t tell whether they did. The caller must run FlushPending
+// and read t.Result before it acknowledges the changes; if the write
+// failed, the changes were undone. The server's event loop does, once per
+// turn for all its clients. Only a transaction on one namespace that
+// leaves the expiry index alone is deferred, and none under appendfsync
+// always; the others commit as usual (t.Deferred says which).
+func (tx *Tx) DeferWrite(t *WriteTicket) { tx.ticket = t }
 
 // Touched names a key a transaction changed, for WATCH and client tracking.
 // Key "" means the whole namespace was emptied or swapped.
@@ -243,6 +255,15 @@ func (tx *Tx) commit() ([]*Namespace, error) {
 		// Read the index size while the namespace is still locked.
 		p.ns.volatile.Store(int64(p.ns.exp.len()))
 		tx.s.addMemory(p.ns, p.mem)
+		if tx.ticket != nil && len(tx.parts) == 1 && len(p.undo) == 0 && p.oldExp == nil && !p.ns.sync.always.Load() {
+			// Deferred (DeferWrite): undoing it, should its write fail,
+			// needs only the data's own undo entries and mem.
+			p.kv.commitDeferred(tx.ticket, p.mem)
+			if tx.dirty {
+				p.ns.sync.commits.Add(1)
+			}
+			continue
+		}
 		if err := p.kv.Commit(func() {
 			// The data was rolled back; the index goes back too,
 			// before the namespace's lock is released.

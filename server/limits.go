@@ -431,8 +431,18 @@ func (s *Server) runBounded(cl *client) bool {
 			}
 			n++
 		}
+		start := len(cl.w.B)
 		s.env.Run(cl.sess, &cl.w, cmds[:n])
 		cmds = cmds[n:]
+		if cl.sess.Ticket.Deferred() {
+			// Its file write was deferred (Session.DeferWrites): it is
+			// settled before anything else runs, or by the caller.
+			cl.deferStart, cl.deferN = start, n
+			if len(cmds) > 0 {
+				s.store.FlushPending()
+				cl.settle()
+			}
+		}
 		if len(cmds) == 0 || len(cl.w.B) < replyFlushSize || cl.sess.Closing {
 			continue
 		}
@@ -445,4 +455,24 @@ func (s *Server) runBounded(cl *client) bool {
 		}
 	}
 	return true
+}
+
+// settle finishes a Run whose file write was deferred, once
+// Store.FlushPending has returned: if the write failed, the changes were
+// undone, and each of its replies becomes the error, as when a commit
+// fails.
+func (cl *client) settle() {
+	t := &cl.sess.Ticket
+	if !t.Deferred() {
+		return
+	}
+	if err := t.Result(); err != nil {
+		cl.w.B = cl.w.B[:cl.deferStart]
+		msg := commands.WriteErrorReply(err)
+		for range cl.deferN {
+			cl.w.Error(msg)
+		}
+		cl.env.Stats.ErrorReplies.Add(int64(cl.deferN))
+	}
+	t.Reset()
 }

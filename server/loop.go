@@ -49,6 +49,7 @@ type rawConn struct {
 	fd           int
 	laddr, raddr net.Addr
 	lp           *netLoop
+	lc           *limitConn
 
 	// mu is held shared around every system call on fd and exclusively to
 	// close it, so a write from another goroutine never reaches a
@@ -115,6 +116,35 @@ func (c *rawConn) Write(b []byte) (int, error) {
 			}
 			n, err := c.writeSlow(b)
 			return total + n, err
+		case nil:
+			err = io.ErrShortWrite
+		}
+		return total, err
+	}
+	return total, nil
+}
+
+// tryWrite writes what of b fits in the socket's buffer now; the rest is
+// errWouldBlock.
+func (c *rawConn) tryWrite(b []byte) (int, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.released {
+		return 0, net.ErrClosed
+	}
+	total := 0
+	for len(b) > 0 {
+		n, err := unix.Write(c.fd, b)
+		if n > 0 {
+			total += n
+			b = b[n:]
+			continue
+		}
+		switch err {
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return total, errWouldBlock
 		case nil:
 			err = io.ErrShortWrite
 		}
@@ -201,6 +231,9 @@ type netLoop struct {
 	epfd   int
 	wakefd int // an eventfd that stop makes readable
 	events []unix.EpollEvent
+	// held lists the clients whose replies wait for the end of the turn
+	// (flushHeld).
+	held []*limitConn
 	// epf is the epoll set registered with Go's poller; ctl is its
 	// syscall.RawConn, through which the loop waits.
 	epf *os.File
@@ -329,7 +362,7 @@ func (s *Server) loopConn(lc *limitConn) *rawConn {
 		return nil
 	}
 	lp := s.loops[int(s.nextLoop.Add(1))%len(s.loops)]
-	rc := &rawConn{fd: fd, laddr: tc.LocalAddr(), raddr: tc.RemoteAddr(), lp: lp}
+	rc := &rawConn{fd: fd, laddr: tc.LocalAddr(), raddr: tc.RemoteAddr(), lp: lp, lc: lc}
 	lc.Conn = rc
 	return rc
 }
@@ -372,6 +405,7 @@ func (lp *netLoop) run() {
 		for i := 0; i < n; i++ {
 			fd := int(lp.events[i].Fd)
 			if fd == lp.wakefd {
+				lp.flushHeld()
 				lp.stop()
 				return
 			}
@@ -382,7 +416,62 @@ func (lp *netLoop) run() {
 				return
 			}
 		}
+		lp.flushHeld()
 	}
+}
+
+// flushHeld ends a turn: the file writes the turn's commits deferred, in
+// one write per namespace, then the replies held for them go out. So a
+// reply is sent only once what it acknowledges is in the file, as with a
+// write per commit, for one write per turn; Redis writes its append-only
+// buffer once per event-loop turn, before its replies, likewise.
+func (lp *netLoop) flushHeld() {
+	if len(lp.held) == 0 {
+		return
+	}
+	// Where the write failed, the changes were undone and settle turns
+	// their replies into the error.
+	lp.s.store.FlushPending()
+	held := lp.held
+	lp.held = lp.held[:0]
+	for _, lc := range held {
+		lc.client.settle()
+		lp.writeHeld(lc)
+	}
+	clear(held)
+}
+
+// writeHeld writes a client's held replies, and the pushes queued behind
+// them. What does not fit in the socket's buffer is written by a goroutine
+// of its own, the connection out of the epoll set meanwhile.
+func (lp *netLoop) writeHeld(lc *limitConn) {
+	cl := lc.client
+	rc := lc.Conn.(*rawConn)
+	o := &cl.out
+	cl.held = false
+	o.wmu.Lock()
+	if b := o.takePending(false); len(b) > 0 {
+		cl.w.B = append(cl.w.B, b...)
+	}
+	n, err := rc.tryWrite(cl.w.B)
+	lp.s.env.NoteNetIO(0, int64(n))
+	switch err {
+	case nil:
+	case errWouldBlock:
+		rest := append([]byte(nil), cl.w.B[n:]...)
+		lp.detach(rc)
+		go func() {
+			cl.write(rest) // closes the connection on failure
+			o.wmu.Unlock()
+			lp.attach(lc)
+		}()
+		cl.resetReplies()
+		return
+	default:
+		rc.Close() // the loop sees the end of the stream and drops it
+	}
+	o.wmu.Unlock()
+	cl.resetReplies()
 }
 
 // poll waits until connections are ready and fills lp.events with them.
@@ -411,15 +500,25 @@ func (lp *netLoop) serve(lc *limitConn) bool {
 			lp.handoff(rc)
 		} else {
 			rc.inLoop.Store(true)
+			cl.inline = true
+			cl.sess.DeferWrites = true
 		}
 		open = lp.s.runBatch(cl, size)
 		rc.inLoop.Store(false)
+		cl.inline = false
+		cl.sess.DeferWrites = false
+		if cl.held {
+			lp.held = append(lp.held, lc)
+		}
 		if cap(cl.cmds) > 4096 {
 			cl.cmds = nil // after a very long pipeline
 		}
 	}
 	if err == errWouldBlock {
 		err = nil
+	}
+	if cl.held && err != nil {
+		lp.flushHeld() // its replies before it goes
 	}
 	detached := rc.detached
 	switch {
@@ -453,13 +552,24 @@ func (o *outbox) claim() bool {
 // handoff is called on the loop's goroutine while it serves rc: rc leaves
 // the epoll set, a new goroutine takes the loop over, and the caller goes
 // on as rc's own goroutine.
+//
+// The turn's held replies are written first: the new goroutine starts a
+// turn of its own.
 func (lp *netLoop) handoff(rc *rawConn) {
 	rc.inLoop.Store(false)
+	rc.lc.client.inline = false
+	lp.flushHeld()
+	lp.detach(rc)
+	go lp.run()
+}
+
+// detach takes a connection out of the epoll set, for a goroutine of its
+// own to serve until attach.
+func (lp *netLoop) detach(rc *rawConn) {
 	lp.mu.Lock()
 	rc.detached = true
 	unix.EpollCtl(lp.epfd, unix.EPOLL_CTL_DEL, rc.fd, nil)
 	lp.mu.Unlock()
-	go lp.run()
 }
 
 // attach puts a connection whose batch ran on its own goroutine back into

@@ -74,6 +74,12 @@ type client struct {
 	out  outbox
 	log  *slog.Logger
 	env  *commands.Env
+	// inline: the batch runs on an event loop, which may hold its
+	// replies (held) to write them at the end of its turn (loop.go).
+	inline, held bool
+	// deferStart and deferN locate the replies of the Run whose file
+	// write was deferred (settle).
+	deferStart, deferN int
 }
 
 // Writing to a client. Replies are written by the client's own goroutine
@@ -400,19 +406,39 @@ func (s *Server) runBatch(cl *client, size int) bool {
 	if !s.runBounded(cl) { // env.Run with output limits, see limits.go
 		o.takePending(false)
 		s.gate.RUnlock()
+		if cl.sess.Ticket.Deferred() {
+			s.store.FlushPending() // before the ticket is used again
+			cl.sess.Ticket.Reset()
+		}
 		return false
 	}
 	s.gate.RUnlock()
+	if cl.inline && !cl.sess.Closing {
+		// The event loop writes it at the end of its turn, after the
+		// file writes its commits deferred (loop.go).
+		cl.held = true
+		return true
+	}
+	if cl.sess.Ticket.Deferred() {
+		s.store.FlushPending() // the records before the replies
+		cl.settle()
+	}
 	o.wmu.Lock()
 	if b := o.takePending(false); len(b) > 0 {
 		cl.w.B = append(cl.w.B, b...)
 	}
 	cl.write(cl.w.B)
 	o.wmu.Unlock()
+	cl.resetReplies()
+	return !cl.sess.Closing
+}
+
+// resetReplies empties the reply buffer, letting go of a large one.
+func (cl *client) resetReplies() {
+	cl.w.B = cl.w.B[:0]
 	if cap(cl.w.B) > 64<<10 {
 		cl.w.B = nil
 	}
-	return !cl.sess.Closing
 }
 
 // ConnectedClients counts open connections.
