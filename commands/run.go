@@ -232,22 +232,20 @@ func (e *Env) recoverPanic(w *Writer, start, n int, cmd *Command) {
 
 // MayWait reports whether running cmds could wait on something other than
 // a namespace's lock held for one command: a CLIENT PAUSE, a running
-// script, the fsync of a write under appendfsync always, or a command that
-// is neither a plain read or write nor fast (EXEC, EVAL, CLIENT PAUSE,
-// FLUSHALL...). The server runs batches for which it is false on its event
-// loop, where waiting would hold up every other client of the loop; the
-// others get a goroutine.
+// script, or a command that is neither a plain read or write nor fast
+// (EXEC, EVAL, CLIENT PAUSE, FLUSHALL...). The server runs batches for
+// which it is false on its event loop, where waiting would hold up every
+// other client of the loop; the others get a goroutine. (Under appendfsync
+// always a write run on the loop defers its commit, and the loop waits for
+// one fsync per turn, as Redis's does.)
 func (e *Env) MayWait(cmds [][][]byte) bool {
 	if e.paused() || e.scripts.cur.Load() != nil {
 		return true
 	}
-	disk := e.Store.WaitsForDisk()
 	for _, args := range cmds {
 		c := e.Table.Lookup(args[0])
 		switch {
 		case c == nil:
-		case disk && c.Flags&Write != 0:
-			return true
 		case batchable(c):
 		case c.Flags&Fast == 0 || len(c.Subcommands) > 0:
 			return true

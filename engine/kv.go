@@ -66,6 +66,11 @@ type kvDB struct {
 	tickets     []*WriteTicket
 	listPending func(*kvDB)
 	revertMem   func(int64)
+	// syncAlways reports whether appendfsync always is in force;
+	// syncWait then waits for an fsync that starts after the records
+	// written so far (the namespace's group commit).
+	syncAlways func() bool
+	syncWait   func() error
 
 	// Scratch of the one writable transaction, reused. wbuf starts with
 	// room for a multi record, written only if nrec > 1.
@@ -466,11 +471,29 @@ func (db *kvDB) clearPending() {
 	db.pendingMem = 0
 }
 
-// flushPending writes the deferred records under the lock.
+// flushPending writes the deferred records under the lock. Under
+// appendfsync always it then waits for their fsync, without the lock, as a
+// direct commit does: one fsync for every commit deferred until then. (It
+// waits even when a direct commit wrote them first, since that one's fsync
+// may not have run yet.) A failed fsync reaches the tickets; the records
+// are in the file, and stay.
 func (db *kvDB) flushPending() error {
 	db.mu.Lock()
-	defer db.mu.Unlock()
-	return db.flushPendingLocked()
+	always := db.syncAlways != nil && db.syncAlways()
+	var tickets []*WriteTicket
+	if always {
+		tickets = append(tickets, db.tickets...)
+	}
+	err := db.flushPendingLocked()
+	db.mu.Unlock()
+	if err == nil && always {
+		if err = db.syncWait(); err != nil {
+			for _, t := range tickets {
+				t.err.Store(&err)
+			}
+		}
+	}
+	return err
 }
 
 // WriteTicket tells a committer whose commit was deferred (Tx.DeferWrite)

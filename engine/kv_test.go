@@ -362,3 +362,42 @@ func TestKVDeferredFlushFailure(t *testing.T) {
 		t.Fatalf("reloaded %v", got)
 	}
 }
+
+// Under appendfsync always a flush waits for an fsync after writing, and
+// a failed fsync reaches the tickets (the records stay in the file).
+func TestKVDeferredFlushWaitsForFsync(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ns.aof")
+	db, err := openKV(path, maphash.MakeSeed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	syncs := 0
+	var syncErr error
+	db.syncAlways = func() bool { return true }
+	db.syncWait = func() error {
+		syncs++
+		if st, _ := os.Stat(path); st.Size() == 0 {
+			t.Error("fsync waited for before the records were written")
+		}
+		return syncErr
+	}
+	var t1, t2 WriteTicket
+	kvSetDeferred(t, db, &t1, "a", "1")
+	kvSetDeferred(t, db, &t2, "b", "1")
+	if err := db.flushPending(); err != nil || t1.Result() != nil || t2.Result() != nil {
+		t.Fatal(err, t1.Result(), t2.Result())
+	}
+	if syncs != 1 {
+		t.Fatalf("%d fsyncs for one flush, want 1", syncs)
+	}
+	syncErr = fmt.Errorf("fsync: input/output error")
+	var t3 WriteTicket
+	kvSetDeferred(t, db, &t3, "c", "1")
+	if err := db.flushPending(); err == nil || t3.Result() == nil {
+		t.Fatalf("failed fsync not reported: %v %v", err, t3.Result())
+	}
+	db.syncWait = func() error { return nil }
+	if got := reopenKV(t, db, path); fmt.Sprint(got) != "map[a:1 b:1 c:1]" {
+		t.Fatalf("reloaded %v", got)
+	}
+}

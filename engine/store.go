@@ -138,8 +138,6 @@ type Store struct {
 	pendMu  sync.Mutex
 	pendDBs []*kvDB
 	flushMu sync.Mutex // held by FlushPending
-	// waitsForDisk: appendonly with appendfsync always (WaitsForDisk).
-	waitsForDisk atomic.Bool
 	autoPct      atomic.Int64
 	autoMin      atomic.Int64
 	hzChanged    chan struct{}
@@ -178,7 +176,6 @@ func Open(cfg Config) (*Store, error) {
 	s.Stats.LastRewriteOK.Store(true)
 	s.initMemory()
 	s.hz.Store(int64(cfg.Hz))
-	s.waitsForDisk.Store(cfg.AppendOnly && cfg.Fsync == FsyncAlways)
 	s.autoPct.Store(int64(cfg.AutoRewritePercentage))
 	s.autoMin.Store(cfg.AutoRewriteMinSize)
 	s.hzChanged = make(chan struct{}, 1)
@@ -215,7 +212,6 @@ func (s *Store) SetFsync(f Fsync) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cfg.Fsync = f // read by openNamespace, under mu
-	s.waitsForDisk.Store(s.cfg.AppendOnly && f == FsyncAlways)
 	for _, ns := range s.spaces {
 		ns.sync.always.Store(f == FsyncAlways)
 	}
@@ -255,9 +251,6 @@ func (s *Store) FlushPending() {
 	}
 }
 
-// WaitsForDisk reports whether a commit that writes waits for its fsync
-// (appendonly with appendfsync always).
-func (s *Store) WaitsForDisk() bool { return s.waitsForDisk.Load() }
 
 // SetHz changes how many active expiry cycles run per second (1 to 500).
 func (s *Store) SetHz(hz int) {
@@ -661,6 +654,8 @@ func (s *Store) openNamespace(name, file string) (*Namespace, error) {
 	ns.db = db
 	db.listPending = s.listPending
 	db.revertMem = func(mem int64) { s.addMemory(ns, -mem) }
+	db.syncAlways = func() bool { return ns.sync.always.Load() && ns.path != "" }
+	db.syncWait = ns.sync.wait
 	if s.cfg.AppendOnly {
 		if err := ns.sync.open(path); err != nil {
 			db.close()

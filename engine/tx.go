@@ -255,7 +255,7 @@ func (tx *Tx) commit() ([]*Namespace, error) {
 		// Read the index size while the namespace is still locked.
 		p.ns.volatile.Store(int64(p.ns.exp.len()))
 		tx.s.addMemory(p.ns, p.mem)
-		if tx.ticket != nil && len(tx.parts) == 1 && len(p.undo) == 0 && p.oldExp == nil && !p.ns.sync.always.Load() {
+		if tx.ticket != nil && len(tx.parts) == 1 && len(p.undo) == 0 && p.oldExp == nil {
 			// Deferred (DeferWrite): undoing it, should its write fail,
 			// needs only the data's own undo entries and mem.
 			p.kv.commitDeferred(tx.ticket, p.mem)
