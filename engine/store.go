@@ -135,12 +135,12 @@ type Store struct {
 	// SetAutoRewrite); cfg keeps the values it was opened with.
 	hz atomic.Int64
 	// pendDBs lists the databases with deferred records (FlushPending).
-	pendMu  sync.Mutex
-	pendDBs []*kvDB
-	flushMu sync.Mutex // held by FlushPending
-	autoPct      atomic.Int64
-	autoMin      atomic.Int64
-	hzChanged    chan struct{}
+	pendMu    sync.Mutex
+	pendDBs   []*kvDB
+	flushMu   sync.Mutex // held by FlushPending
+	autoPct   atomic.Int64
+	autoMin   atomic.Int64
+	hzChanged chan struct{}
 
 	mem memState // memory accounting and eviction (memory.go, evict.go)
 }
@@ -250,7 +250,6 @@ func (s *Store) FlushPending() {
 		s.Stats.LastWriteErr.Store(nil)
 	}
 }
-
 
 // SetHz changes how many active expiry cycles run per second (1 to 500).
 func (s *Store) SetHz(hz int) {
