@@ -133,14 +133,15 @@ type Store struct {
 
 	// What CONFIG SET may change while the store runs (see SetHz,
 	// SetAutoRewrite); cfg keeps the values it was opened with.
-	hz atomic.Int64
-	// pendDBs lists the databases with deferred records (FlushPending).
-	pendMu    sync.Mutex
-	pendDBs   []*kvDB
-	flushMu   sync.Mutex // held by FlushPending
+	hz        atomic.Int64
 	autoPct   atomic.Int64
 	autoMin   atomic.Int64
 	hzChanged chan struct{}
+
+	// pendDBs lists the databases with deferred records (FlushPending).
+	pendMu  sync.Mutex
+	pendDBs []*kvDB
+	flushMu sync.Mutex // held by FlushPending
 
 	mem memState // memory accounting and eviction (memory.go, evict.go)
 }
