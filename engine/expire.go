@@ -14,27 +14,43 @@ const (
 )
 
 func (s *Store) activeExpireCycle() {
-	budget := time.Second / time.Duration(s.hz.Load()) / expireBudgetShare
-	deadline := time.Now().Add(budget)
+	tick := time.Second / time.Duration(s.hz.Load())
+	budget := tick / expireBudgetShare
+	end := time.Now().Add(tick - tick/8) // done before the next tick
 	s.Stats.ExpireCycles.Add(1)
+	var worked, slice time.Duration
 	for _, ns := range s.all() {
-		for {
+		for worked < budget {
+			t0 := time.Now()
+			if t0.After(end) {
+				return
+			}
 			n, more := s.expireBatch(ns)
 			if n > 0 {
 				s.Stats.ExpiredKeys.Add(int64(n))
 			}
-			if !more || time.Now().After(deadline) {
+			if !more {
 				break
 			}
+			// After each millisecond of work, rest three times as
+			// long: the cycle's quarter of the time is spread over
+			// the tick in short slices, rather than spent in one
+			// burst during which the clients' threads would have the
+			// processors to share with it. (A millisecond: shorter
+			// sleeps last a millisecond anyway.)
+			d := time.Since(t0)
+			worked += d
+			if slice += d; slice >= time.Millisecond {
+				time.Sleep(slice * (expireBudgetShare - 1))
+				slice = 0
+			}
 		}
-		if time.Now().After(deadline) {
+		if worked >= budget {
 			return
 		}
 	}
 }
 
-// expireBatch removes up to expireBatch due keys of ns. It reports how many
-// it removed and whether more are due.
 func (s *Store) expireBatch(ns *Namespace) (int, bool) {
 	if ns.volatile.Load() == 0 {
 		return 0, false
