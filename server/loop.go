@@ -94,34 +94,15 @@ func (c *rawConn) Read(b []byte) (int, error) {
 // room, through Go's poller, up to the write deadline; on the loop's
 // goroutine it hands the loop over before waiting.
 func (c *rawConn) Write(b []byte) (int, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.released {
-		return 0, net.ErrClosed
+	n, err := c.tryWrite(b)
+	if err != errWouldBlock {
+		return n, err
 	}
-	total := 0
-	for len(b) > 0 {
-		n, err := unix.Write(c.fd, b)
-		if n > 0 {
-			total += n
-			b = b[n:]
-			continue
-		}
-		switch err {
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			if c.inLoop.Load() {
-				c.lp.handoff(c)
-			}
-			n, err := c.writeSlow(b)
-			return total + n, err
-		case nil:
-			err = io.ErrShortWrite
-		}
-		return total, err
+	if c.inLoop.Load() {
+		c.lp.handoff(c)
 	}
-	return total, nil
+	m, err := c.writeSlow(b[n:])
+	return n + m, err
 }
 
 // tryWrite writes what of b fits in the socket's buffer now; the rest is
@@ -157,6 +138,11 @@ func (c *rawConn) tryWrite(b []byte) (int, error) {
 // Go's poller, which waits for room without holding a thread, up to the
 // write deadline.
 func (c *rawConn) writeSlow(b []byte) (int, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.released {
+		return 0, net.ErrClosed
+	}
 	d, err := unix.FcntlInt(uintptr(c.fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return 0, err
