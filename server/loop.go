@@ -361,8 +361,7 @@ func (lp *netLoop) add(lc *limitConn) {
 	err := net.ErrClosed
 	if !lp.stopped {
 		lp.conns[rc.fd] = lc
-		err = unix.EpollCtl(lp.epfd, unix.EPOLL_CTL_ADD, rc.fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(rc.fd)})
-		if err != nil {
+		if err = lp.watch(rc); err != nil {
 			delete(lp.conns, rc.fd)
 		}
 	}
@@ -416,8 +415,15 @@ func (lp *netLoop) flushHeld() {
 		return
 	}
 	// Where the write failed, the changes were undone and settle turns
-	// their replies into the error.
-	lp.s.store.FlushPending()
+	// their replies into the error. A turn that deferred nothing has
+	// nothing to write: earlier turns flushed theirs, and other writers
+	// write their own.
+	for _, lc := range lp.held {
+		if lc.client.sess.Ticket.Deferred() {
+			lp.s.store.FlushPending()
+			break
+		}
+	}
 	held := lp.held
 	lp.held = lp.held[:0]
 	for _, lc := range held {
@@ -486,12 +492,10 @@ func (lp *netLoop) serve(lc *limitConn) bool {
 			lp.handoff(rc)
 		} else {
 			rc.inLoop.Store(true)
-			cl.inline = true
-			cl.sess.DeferWrites = true
+			cl.sess.DeferWrites = true // replies held for the end of the turn (runBatch)
 		}
 		open = lp.s.runBatch(cl, size)
 		rc.inLoop.Store(false)
-		cl.inline = false
 		cl.sess.DeferWrites = false
 		if cl.held {
 			lp.held = append(lp.held, lc)
@@ -543,10 +547,17 @@ func (o *outbox) claim() bool {
 // turn of its own.
 func (lp *netLoop) handoff(rc *rawConn) {
 	rc.inLoop.Store(false)
-	rc.lc.client.inline = false
+	// Its replies are no longer held; what it deferred so far is
+	// flushed before they go (runBatch).
+	rc.lc.client.sess.DeferWrites = false
 	lp.flushHeld()
 	lp.detach(rc)
 	go lp.run()
+}
+
+// watch puts rc's descriptor into the epoll set; lp.mu is held.
+func (lp *netLoop) watch(rc *rawConn) error {
+	return unix.EpollCtl(lp.epfd, unix.EPOLL_CTL_ADD, rc.fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(rc.fd)})
 }
 
 // detach takes a connection out of the epoll set, for a goroutine of its
@@ -566,7 +577,7 @@ func (lp *netLoop) attach(lc *limitConn) {
 	lp.mu.Lock()
 	if !lp.stopped {
 		rc.detached = false
-		err := unix.EpollCtl(lp.epfd, unix.EPOLL_CTL_ADD, rc.fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(rc.fd)})
+		err := lp.watch(rc)
 		lp.mu.Unlock()
 		if err == nil {
 			return

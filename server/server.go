@@ -74,9 +74,10 @@ type client struct {
 	out  outbox
 	log  *slog.Logger
 	env  *commands.Env
-	// inline: the batch runs on an event loop, which may hold its
-	// replies (held) to write them at the end of its turn (loop.go).
-	inline, held bool
+	// held: an event loop holds the batch's replies, to write them at
+	// the end of its turn (loop.go); it runs batches with
+	// sess.DeferWrites set.
+	held bool
 	// deferStart and deferN locate the replies of the Run whose file
 	// write was deferred (settle).
 	deferStart, deferN int
@@ -413,7 +414,7 @@ func (s *Server) runBatch(cl *client, size int) bool {
 		return false
 	}
 	s.gate.RUnlock()
-	if cl.inline && !cl.sess.Closing {
+	if cl.sess.DeferWrites && !cl.sess.Closing {
 		// The event loop writes it at the end of its turn, after the
 		// file writes its commits deferred (loop.go).
 		cl.held = true
