@@ -194,6 +194,10 @@ type memState struct {
 	nrecent  int
 	baseline atomic.Int64 // live heap beyond data and table at the last GC
 	tableSz  atomic.Int64 // the access table's bytes
+	// tableGen counts the tables made or replaced; seenGen is the count
+	// the last afterGC saw (afterGC only).
+	tableGen atomic.Uint64
+	seenGen  uint64
 	peak     atomic.Int64
 	startup  int64 // used memory once the store was open
 	startMs  int64 // when the store opened, for keys never accessed
@@ -206,7 +210,7 @@ type memState struct {
 	tenacity  atomic.Int32
 	goLimit   atomic.Bool
 
-	gcCycles atomic.Uint64 // GCs seen
+	gcCycles atomic.Uint64 // collections that measured the baseline
 	closed   atomic.Bool
 	dataOnly atomic.Bool // tests: used memory is the keys' estimate alone
 
@@ -290,6 +294,7 @@ func (s *Store) accessTable() *accessTable {
 	t := newAccessTable(accessSlots(s.mem.maxmemory.Load()))
 	s.mem.table.Store(t)
 	s.mem.tableSz.Store(t.bytes())
+	s.mem.tableGen.Add(1)
 	return t
 }
 
@@ -326,13 +331,24 @@ const baselineWindow = 3
 //
 // The baseline may be negative: then the per-key estimate was too high,
 // and used memory is corrected down to the live heap the same way.
+//
+// A collection after which the access table was made or replaced gives no
+// measure: the live heap may or may not hold the new table while tableSz
+// already counts it. A table made between a collection and its afterGC
+// would otherwise turn the baseline negative by the table's size, and
+// once a smaller table replaced it used memory would read 0.
 func (s *Store) afterGC() {
 	if s.mem.dataOnly.Load() {
 		return
 	}
-	live := int64(readMetric("/gc/heap/live:bytes"))
-	ref := max(s.mem.dataHigh.Swap(0), s.mem.data.Load())
 	m := &s.mem
+	if g := m.tableGen.Load(); g != m.seenGen {
+		m.seenGen = g
+		m.dataHigh.Store(0)
+		return
+	}
+	live := int64(readMetric("/gc/heap/live:bytes"))
+	ref := max(m.dataHigh.Swap(0), m.data.Load())
 	m.recent[m.nrecent%baselineWindow] = live - ref - m.tableSz.Load()
 	m.nrecent++
 	base := m.recent[0]
@@ -419,6 +435,7 @@ func (s *Store) SetMemoryConfig(mc MemoryConfig) {
 		nt := t.resized(n, time.Now().UnixMilli(), s.accessMode())
 		s.mem.table.Store(nt)
 		s.mem.tableSz.Store(nt.bytes())
+		s.mem.tableGen.Add(1)
 	}
 	s.mem.tableMu.Unlock()
 	s.kickEvictor()
