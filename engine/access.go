@@ -147,12 +147,16 @@ func (t *accessTable) touch(h uint64, now int64, m accessMode, create bool) {
 	var cur uint32
 	found := false
 	for i := range c {
-		q := &c[i]
-		if v := atomic.LoadUint32(q); v>>24 == fp {
-			p, cur, found = q, v, true
+		if v := atomic.LoadUint32(&c[i]); v>>24 == fp {
+			p, cur, found = &c[i], v, true
 			break
-		} else if p == nil || t.weaker(v, cur, now, m) {
-			p, cur = q, v
+		}
+	}
+	if !found { // the key takes its bucket's weakest slot
+		for i := range c {
+			if v := atomic.LoadUint32(&c[i]); p == nil || t.weaker(v, cur, now, m) {
+				p, cur = &c[i], v
+			}
 		}
 	}
 	var bits uint32

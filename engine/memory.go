@@ -194,8 +194,9 @@ type memState struct {
 	nrecent  int
 	baseline atomic.Int64 // live heap beyond data and table at the last GC
 	tableSz  atomic.Int64 // the access table's bytes
-	// tableGen counts the tables made or replaced; seenGen is the count
-	// the last afterGC saw (afterGC only).
+	// tableGen goes up by one before and after each change of the access
+	// table, so it is odd during one; seenGen is the count the last
+	// afterGC saw (afterGC only).
 	tableGen atomic.Uint64
 	seenGen  uint64
 	peak     atomic.Int64
@@ -292,6 +293,7 @@ func (s *Store) accessTable() *accessTable {
 		return t
 	}
 	t := newAccessTable(accessSlots(s.mem.maxmemory.Load()))
+	s.mem.tableGen.Add(1)
 	s.mem.table.Store(t)
 	s.mem.tableSz.Store(t.bytes())
 	s.mem.tableGen.Add(1)
@@ -342,14 +344,16 @@ func (s *Store) afterGC() {
 		return
 	}
 	m := &s.mem
-	if g := m.tableGen.Load(); g != m.seenGen {
+	g := m.tableGen.Load()
+	table := m.tableSz.Load()
+	live := int64(readMetric("/gc/heap/live:bytes"))
+	if g != m.seenGen || g%2 != 0 || m.tableGen.Load() != g {
 		m.seenGen = g
 		m.dataHigh.Store(0)
 		return
 	}
-	live := int64(readMetric("/gc/heap/live:bytes"))
 	ref := max(m.dataHigh.Swap(0), m.data.Load())
-	m.recent[m.nrecent%baselineWindow] = live - ref - m.tableSz.Load()
+	m.recent[m.nrecent%baselineWindow] = live - ref - table
 	m.nrecent++
 	base := m.recent[0]
 	for _, b := range m.recent[:min(m.nrecent, baselineWindow)] {
@@ -433,6 +437,7 @@ func (s *Store) SetMemoryConfig(mc MemoryConfig) {
 	s.mem.tableMu.Lock()
 	if t, n := s.mem.table.Load(), accessSlots(mc.MaxMemory); t != nil && (n > 2*len(t.slots) || 2*n < len(t.slots)) {
 		nt := t.resized(n, time.Now().UnixMilli(), s.accessMode())
+		s.mem.tableGen.Add(1)
 		s.mem.table.Store(nt)
 		s.mem.tableSz.Store(nt.bytes())
 		s.mem.tableGen.Add(1)
