@@ -6,8 +6,9 @@ package commands
 // The figures come from the engine's accounting (engine/memory.go): MEMORY
 // USAGE reports the estimate of one key that eviction counts, used_memory
 // the sum of those plus the rest of the live heap at the last collection.
-// Access times and frequencies come from the engine's access table
-// (engine/access.go), read the way Redis reads its objects' LRU field.
+// Access times and frequencies come from the access bits the engine keeps
+// for each key (engine/access.go), read the way Redis reads its objects'
+// LRU field.
 
 import (
 	"fmt"
@@ -409,7 +410,7 @@ type memoryOverview struct {
 
 func overview(e *Env) memoryOverview {
 	o := memoryOverview{st: e.Store.MemoryStats(), rt: readRuntimeMemory()}
-	o.overheadTotal = o.st.Startup + o.st.AccessTable
+	o.overheadTotal = o.st.Startup
 	for _, ns := range o.st.Spaces {
 		o.keys += ns.Keys
 		o.overheadTotal += ns.Keys*engine.KeyOverhead(false) + ns.Volatile*(engine.KeyOverhead(true)-engine.KeyOverhead(false))

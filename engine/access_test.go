@@ -2,7 +2,7 @@ package engine
 
 import (
 	"fmt"
-	"math/rand/v2"
+	"hash/maphash"
 	"testing"
 	"time"
 )
@@ -10,41 +10,73 @@ import (
 var lruMode = accessMode{logFactor: 10, decayTime: 1}
 var lfuMode = accessMode{lfu: true, logFactor: 10, decayTime: 1}
 
+// touchKey records an access to a key at now (ms), as a read or a write
+// at that time would.
+func (s *Store) touchKey(ns *Namespace, key string, now int64, create bool) {
+	ns.db.view(func() {
+		if _, m, ok := ns.db.d.getMeta(key); ok {
+			touch(m, now, s.accessMode(), create)
+		}
+	})
+}
+
+// word is a meta word with a used slot's tag, as the dict holds.
+func word() *uint32 {
+	m := uint32(tagUsed | 0x2a)
+	return &m
+}
+
 func TestAccessLRU(t *testing.T) {
-	tb := newAccessTable(1 << 12)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
-	tb.touch(42, now, lruMode, true)
-	if got := lruIdle(tb.lookup(42, now+5_400, now, lruMode), now+5_400); got != 5000 {
+	m := word()
+	touch(m, now, lruMode, true)
+	if *m&0xff != tagUsed|0x2a {
+		t.Fatalf("touch changed the tag: %x", *m)
+	}
+	if got := lruIdle(lookupAccess(*m, now, lruMode), now+5_400); got != 5000 {
 		t.Errorf("idle after 5.4 s: %d ms, want 5000 (seconds resolution)", got)
 	}
-	tb.touch(42, now+5_400, lruMode, false)
-	if got := lruIdle(tb.lookup(42, now+6_000, now, lruMode), now+6_000); got != 1000 {
+	touch(m, now+5_400, lruMode, false)
+	if got := lruIdle(lookupAccess(*m, now, lruMode), now+6_000); got != 1000 {
 		t.Errorf("idle after a touch: %d ms", got)
 	}
 	// The 24-bit clock wraps as Redis's does.
 	wrap := int64(lruClockMax+1) * 1000
-	tb.touch(7, wrap-2000, lruMode, true)
-	if got := lruIdle(tb.lookup(7, wrap+3000, now, lruMode), wrap+3000); got != 4000 {
+	m = word()
+	touch(m, wrap-2000, lruMode, true)
+	if got := lruIdle(lookupAccess(*m, now, lruMode), wrap+3000); got != 4000 {
 		t.Errorf("idle across the clock wrap: %d", got)
+	}
+	// At the wrap itself the clock reads 0, which stands for "never
+	// recorded": LRU_CLOCK_MAX is kept instead, and a second later the
+	// idle time is a second by Redis's wrap arithmetic.
+	m = word()
+	touch(m, wrap+500, lruMode, true)
+	if got := lruIdle(lookupAccess(*m, 0, lruMode), wrap+1500); got != 1000 {
+		t.Errorf("idle a second after the wrap: %d, want 1000", got)
+	}
+	// Nothing recorded: created when the store opened.
+	if got := lookupAccess(uint32(tagUsed), now-7000, lruMode); lruIdle(got, now) != 7000 {
+		t.Errorf("never touched: idle %d, want 7000", lruIdle(got, now))
 	}
 }
 
 func TestAccessLFU(t *testing.T) {
-	tb := newAccessTable(1 << 12)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
-	tb.touch(42, now, lfuMode, true)
-	if got := lfuDecr(tb.lookup(42, now, now, lfuMode), now, lfuMode); got != lfuInitVal {
+	m := word()
+	touch(m, now, lfuMode, true)
+	if got := lfuDecr(lookupAccess(*m, now, lfuMode), now, lfuMode); got != lfuInitVal {
 		t.Errorf("new key counter %d, want %d", got, lfuInitVal)
 	}
 	// At LFU_INIT_VAL the increment is certain, as in Redis.
-	tb.touch(42, now, lfuMode, false)
-	if got := lfuDecr(tb.lookup(42, now, now, lfuMode), now, lfuMode); got != lfuInitVal+1 {
+	touch(m, now, lfuMode, false)
+	if got := lfuDecr(lookupAccess(*m, now, lfuMode), now, lfuMode); got != lfuInitVal+1 {
 		t.Errorf("after one access %d, want %d", got, lfuInitVal+1)
 	}
 	for i := 0; i < 10_000; i++ {
-		tb.touch(42, now, lfuMode, false)
+		touch(m, now, lfuMode, false)
 	}
-	hot := lfuDecr(tb.lookup(42, now, now, lfuMode), now, lfuMode)
+	hot := lfuDecr(lookupAccess(*m, now, lfuMode), now, lfuMode)
 	// Redis's logarithmic counter at log factor 10: 1000 hits reach
 	// about 18, 100k about 142.
 	if hot < 30 || hot > 70 {
@@ -52,13 +84,16 @@ func TestAccessLFU(t *testing.T) {
 	}
 	// One period of decay per minute idle.
 	later := now + 3*60_000
-	if got := lfuDecr(tb.lookup(42, later, now, lfuMode), later, lfuMode); got != hot-3 {
+	if got := lfuDecr(lookupAccess(*m, now, lfuMode), later, lfuMode); got != hot-3 {
 		t.Errorf("3 minutes later %d, want %d", got, hot-3)
 	}
 	// Overwriting keeps the counter and counts an access.
-	tb.touch(42, later, lfuMode, false)
-	if got := lfuDecr(tb.lookup(42, later, now, lfuMode), later, lfuMode); got < hot-3 {
+	touch(m, later, lfuMode, false)
+	if got := lfuDecr(lookupAccess(*m, now, lfuMode), later, lfuMode); got < hot-3 {
 		t.Errorf("after a write %d", got)
+	}
+	if *m&0xff != tagUsed|0x2a {
+		t.Fatalf("touch changed the tag: %x", *m)
 	}
 	if lfuLogIncr(255, lfuMode) != 255 {
 		t.Error("counter must saturate at 255")
@@ -67,91 +102,56 @@ func TestAccessLFU(t *testing.T) {
 	if got := lfuDecr(lfuMinutes(now)<<8|9, now+3600_000, noDecay); got != 9 {
 		t.Errorf("lfu-decay-time 0 decays: %d", got)
 	}
-}
-
-// TestAccessDisplacement: with a slot for every key most keys are known
-// exactly; the keys that lose their slots are older than those that keep
-// them, and read as untouched since the store opened, so the order of
-// idle times holds.
-func TestAccessDisplacement(t *testing.T) {
-	s := memStore(t, MemoryConfig{})
-	s.mem.table.Store(newAccessTable(2048))
-	ns, _ := s.create("0")
-	base := s.mem.startMs
-	const n = 1024
-	for i := 0; i < n; i++ {
-		s.touchKey(ns, fmt.Sprint("k", i), base+int64(i+1)*1000, true)
-	}
-	now := base + (n+1)*1000
-	mode := s.accessMode()
-	table := s.accessTable()
-	idle := make([]int64, n)
-	exact := 0
-	for i := range idle {
-		idle[i] = lruIdle(table.lookup(s.keyHash(ns, fmt.Sprint("k", i)), now, s.mem.startMs, mode), now)
-		if idle[i] == int64(n-i)*1000 {
-			exact++
-		}
-	}
-	if exact < n*95/100 {
-		t.Errorf("only %d keys of %d known exactly in %d slots", exact, n, n)
-	}
-	// Pairs far apart in time keep their order, nearly always.
-	disorder, pairs := 0, 0
-	for i := 0; i+100 < n; i += 7 {
-		pairs++
-		if idle[i] < idle[i+100] {
-			disorder++
-		}
-	}
-	if disorder > pairs/20 {
-		t.Errorf("%d pairs 100 s apart read in the wrong order", disorder)
-	}
-	fresh := newAccessTable(64)
-	if got := fresh.lookup(12345, now, base, mode); got != lruClock(base) {
-		t.Errorf("never touched: %d, want the start clock %d", got, lruClock(base))
+	// Nothing recorded: a key created when the store opened.
+	if got := lfuDecr(lookupAccess(uint32(tagUsed), now, lfuMode), now, lfuMode); got != lfuInitVal {
+		t.Errorf("never touched: counter %d, want %d", got, lfuInitVal)
 	}
 }
 
-func TestAccessResize(t *testing.T) {
-	tb := newAccessTable(1 << 12)
-	now := time.Now().UnixMilli()
-	hashes := make([]uint64, 200)
-	for i := range hashes {
-		hashes[i] = rand.Uint64()
-		tb.touch(hashes[i], now-int64(i)*10_000, lruMode, true)
-	}
-	exact := func(g *accessTable) int {
-		n := 0
-		for i, h := range hashes {
-			if lruIdle(g.lookup(h, now, now-1e9, lruMode), now) == int64(i)*10_000 {
-				n++
+// TestAccessKeptByTheDict: a key's access bits stay with it while the
+// table grows, shrinks and moves its entries, and when its value is
+// replaced; a new key starts with none.
+func TestAccessKeptByTheDict(t *testing.T) {
+	d := newDict(maphash.MakeSeed())
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	at := func(i int) int64 { return base + int64(i%5000)*1000 }
+	check := func(when string, n int) {
+		t.Helper()
+		for i := 0; i < n; i++ {
+			_, m, ok := d.getMeta(fmt.Sprint("k", i))
+			if !ok {
+				t.Fatalf("%s: k%d missing", when, i)
+			}
+			if got, want := accessBits(*m), lruClock(at(i)); got != want {
+				t.Fatalf("%s: k%d has %d, want %d", when, i, got, want)
 			}
 		}
-		return n
 	}
-	if got := exact(tb.resized(1<<14, now, lruMode)); got < 195 {
-		t.Errorf("growing 4 times kept %d of 200 keys", got)
-	}
-	if got := exact(tb.resized(5000, now, lruMode)); got < 195 {
-		t.Errorf("growing to 5000 slots kept %d of 200 keys", got)
-	}
-	// Shrinking by a ratio that is not a whole number keeps the keys too
-	// when they still fit.
-	for _, n := range []int{1000, 640, 2900} {
-		if got := exact(tb.resized(n, now, lruMode)); got < 190 {
-			t.Errorf("shrinking to %d slots kept %d of 200 keys", n, got)
+	const n = 20_000
+	for i := 0; i < n; i++ {
+		_, _, m := d.putMeta(dictBlock(fmt.Sprint("k", i), "v"))
+		if *m>>8 != 0 {
+			t.Fatalf("new key k%d starts with access bits %x", i, *m)
 		}
+		touch(m, at(i), lruMode, true)
 	}
-}
-
-func TestAccessSlots(t *testing.T) {
-	cases := map[int64]int{0: 1 << 20, 1: 1 << 12, 100 << 20: 100 << 14, 100<<20 + 17: 100 << 14, 1 << 40: 1 << 26}
-	for mm, want := range cases {
-		if got := accessSlots(mm); got != want {
-			t.Errorf("accessSlots(%d) = %d, want %d", mm, got, want)
-		}
+	check("after growing", n)
+	for i := 0; i < n; i++ { // replace every value
+		d.put(dictBlock(fmt.Sprint("k", i), "w"))
 	}
+	check("after overwriting", n)
+	for i := n / 20; i < n; i++ {
+		d.del(fmt.Sprint("k", i))
+	}
+	for i := 0; i < 1000; i++ { // writes move the shrink along
+		d.put(dictBlock("x", "y"))
+	}
+	if d.old != nil {
+		d.rehashFor(time.Second)
+	}
+	check("after shrinking", n/20)
+	d.rebuild(sizeFor(d.n) * 4)
+	check("after a rebuild", n/20)
 }
 
 // TestAccessThroughTx: reads and writes touch keys, NO-TOUCH reads and

@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -11,10 +12,19 @@ import (
 // dict is a namespace's key index: an open-addressing hash table with
 // linear probing, after the measurements in kv.go. Each entry is one
 // allocation holding the key followed by the stored value; a slot points
-// at it and carries the two lengths. A parallel byte per slot (its tag)
-// says whether the slot is used and holds 7 bits of the key's hash, so a
-// probe compares bytes that sit together and touches an entry only when
-// the tag matches.
+// at it and carries the two lengths. A parallel word per slot (its meta)
+// holds in its low byte the slot's tag, which says whether the slot is
+// used and holds 7 bits of the key's hash, so a probe compares words that
+// sit together and touches an entry only when the tag matches. The other
+// 24 bits are the key's access information for eviction (access.go),
+// Redis's robj->lru: a lookup finds them in the word it has just read,
+// where a table of their own cost a second hash and a cache miss per
+// command.
+//
+// Readers holding the namespace's read lock update the access bits of
+// the keys they read (atomically: several may read one key), so under that
+// lock a meta word is read atomically too; the tag byte itself changes
+// only under the write lock.
 //
 // Deletion shifts the following entries of the run back (no tombstones),
 // so a run never holds a hole and a lookup stops at the first free slot.
@@ -42,7 +52,7 @@ type dict struct {
 
 type table struct {
 	slots []dslot
-	tags  []uint8
+	meta  []uint32 // tag | access bits << 8
 	mask  uint64
 }
 
@@ -79,8 +89,12 @@ func newDict(seed maphash.Seed) *dict {
 }
 
 func newTable(size int) table {
-	return table{slots: make([]dslot, size), tags: make([]uint8, size), mask: uint64(size - 1)}
+	return table{slots: make([]dslot, size), meta: make([]uint32, size), mask: uint64(size - 1)}
 }
+
+// tag is slot i's tag. Under the read lock others may be storing the
+// word's access bits, so it is read atomically.
+func (t *table) tag(i uint64) uint8 { return uint8(atomic.LoadUint32(&t.meta[i])) }
 
 func (d *dict) hash(key string) uint64 { return maphash.String(d.seed, key) }
 
@@ -90,7 +104,7 @@ func tagOf(h uint64) uint8 { return uint8(h>>57) | tagUsed }
 func (t *table) find(key string, h uint64) int {
 	tag := tagOf(h)
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		g := t.tags[i]
+		g := t.tag(i)
 		if g == 0 {
 			return -1
 		}
@@ -100,44 +114,62 @@ func (t *table) find(key string, h uint64) int {
 	}
 }
 
-// insertNew places an entry known to be absent from t.
-func (t *table) insertNew(s dslot, h uint64) {
+// insertNew places an entry known to be absent from t, with access bits
+// acc (24 bits), and returns its meta word.
+func (t *table) insertNew(s dslot, h uint64, acc uint32) *uint32 {
 	i := h & t.mask
-	for t.tags[i] != 0 {
+	for t.meta[i] != 0 {
 		i = (i + 1) & t.mask
 	}
-	t.tags[i], t.slots[i] = tagOf(h), s
+	t.meta[i], t.slots[i] = acc<<8|uint32(tagOf(h)), s
+	return &t.meta[i]
 }
 
 func (d *dict) get(key string) (dslot, bool) {
+	s, _, ok := d.getMeta(key)
+	return s, ok
+}
+
+// getMeta is get that also returns the entry's meta word, whose access
+// bits (access.go) the caller may read and update.
+func (d *dict) getMeta(key string) (dslot, *uint32, bool) {
 	h := d.hash(key)
 	if i := d.find(key, h); i >= 0 {
-		return d.slots[i], true
+		return d.slots[i], &d.meta[i], true
 	}
 	if d.old != nil {
 		if i := d.old.find(key, h); i >= 0 {
-			return d.old.slots[i], true
+			return d.old.slots[i], &d.old.meta[i], true
 		}
 	}
-	return dslot{}, false
+	return dslot{}, nil, false
 }
 
 // put stores s, returning the entry it replaced.
 func (d *dict) put(s dslot) (dslot, bool) {
+	prev, replaced, _ := d.putMeta(s)
+	return prev, replaced
+}
+
+// putMeta is put that also returns the new entry's meta word. An entry
+// that replaces another keeps its access bits, as Redis's dbSetValue
+// keeps the old object's.
+func (d *dict) putMeta(s dslot) (dslot, bool, *uint32) {
 	d.rehashSome()
 	key := s.key()
 	h := d.hash(key)
 	if i := d.find(key, h); i >= 0 {
 		prev := d.slots[i]
 		d.slots[i] = s
-		return prev, true
+		return prev, true, &d.meta[i]
 	}
 	var prev dslot
+	var acc uint32
 	replaced := false
 	if d.old != nil {
 		if i := d.old.find(key, h); i >= 0 {
-			prev, replaced = d.old.slots[i], true
-			d.old.tags[i], d.old.slots[i] = tagMoved, dslot{}
+			prev, replaced, acc = d.old.slots[i], true, d.old.meta[i]>>8
+			d.old.meta[i], d.old.slots[i] = tagMoved, dslot{}
 			d.oldN--
 			d.n--
 		}
@@ -150,8 +182,7 @@ func (d *dict) put(s dslot) (dslot, bool) {
 		d.rebuild(sizeFor(d.n+1) * 2)
 	}
 	d.n++
-	d.insertNew(s, h)
-	return prev, replaced
+	return prev, replaced, d.insertNew(s, h, acc)
 }
 
 // del removes key, returning its entry.
@@ -166,7 +197,7 @@ func (d *dict) del(key string) (dslot, bool) {
 		return dslot{}, false
 	} else if i := d.old.find(key, h); i >= 0 {
 		prev = d.old.slots[i]
-		d.old.tags[i], d.old.slots[i] = tagMoved, dslot{}
+		d.old.meta[i], d.old.slots[i] = tagMoved, dslot{}
 		d.oldN--
 	} else {
 		return dslot{}, false
@@ -194,17 +225,17 @@ func (d *dict) removeAt(i uint64) {
 	j := i
 	for {
 		j = (j + 1) & d.mask
-		if d.tags[j] == 0 {
+		if d.meta[j] == 0 {
 			break
 		}
 		home := d.hash(d.slots[j].key()) & d.mask
 		// Move j to i unless its home lies cyclically in (i, j].
 		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
-			d.tags[i], d.slots[i] = d.tags[j], d.slots[j]
+			d.meta[i], d.slots[i] = d.meta[j], d.slots[j]
 			i = j
 		}
 	}
-	d.tags[i], d.slots[i] = 0, dslot{}
+	d.meta[i], d.slots[i] = 0, dslot{}
 }
 
 // startRehash makes a new current table of size; the old one's entries
@@ -226,7 +257,7 @@ func (d *dict) rehashSome() {
 	i, budget := d.moved, rehashStep*16
 	for ; i < size && budget > 0; i++ {
 		budget--
-		if o.tags[i]&tagUsed != 0 {
+		if o.meta[i]&tagUsed != 0 {
 			if uint64(d.n-d.oldN+1)*5 > (d.mask+1)*4 {
 				// The new table is filling up (a shrink's small table
 				// taking inserts): finish in one step.
@@ -235,8 +266,8 @@ func (d *dict) rehashSome() {
 				return
 			}
 			s := o.slots[i]
-			d.insertNew(s, d.hash(s.key()))
-			o.tags[i], o.slots[i] = tagMoved, dslot{}
+			d.insertNew(s, d.hash(s.key()), o.meta[i]>>8)
+			o.meta[i], o.slots[i] = tagMoved, dslot{}
 			d.oldN--
 			budget -= 15
 		}
@@ -264,10 +295,17 @@ func (d *dict) rehashFor(budget time.Duration) {
 // rebuild puts every entry of both tables into one new table of size.
 func (d *dict) rebuild(size int) {
 	t := newTable(size)
-	d.each(func(s dslot) bool {
-		t.insertNew(s, d.hash(s.key()))
-		return true
-	})
+	for _, from := range []*table{d.old, &d.table} {
+		if from == nil {
+			continue
+		}
+		for i, m := range from.meta {
+			if m&tagUsed != 0 {
+				s := from.slots[i]
+				t.insertNew(s, d.hash(s.key()), m>>8)
+			}
+		}
+	}
 	d.table, d.old, d.oldN = t, nil, 0
 }
 
@@ -280,15 +318,15 @@ func (d *dict) clear() {
 // each calls fn for every entry until it returns false. fn must not change
 // the dict.
 func (d *dict) each(fn func(s dslot) bool) bool {
-	if d.old != nil {
-		for i, t := range d.old.tags {
-			if t&tagUsed != 0 && !fn(d.old.slots[i]) {
+	if o := d.old; o != nil {
+		for i := range o.meta {
+			if o.tag(uint64(i))&tagUsed != 0 && !fn(o.slots[i]) {
 				return false
 			}
 		}
 	}
-	for i, t := range d.tags {
-		if t != 0 && !fn(d.slots[i]) {
+	for i := range d.meta {
+		if d.tag(uint64(i)) != 0 && !fn(d.slots[i]) {
 			return false
 		}
 	}
@@ -298,8 +336,8 @@ func (d *dict) each(fn func(s dslot) bool) bool {
 // visitHome calls fn for the entries of t whose home bucket is b: they lie
 // in the run that starts at b.
 func (d *dict) visitHome(t *table, b uint64, fn func(s dslot)) {
-	for i := b; t.tags[i] != 0; i = (i + 1) & t.mask {
-		if t.tags[i]&tagUsed != 0 && d.hash(t.slots[i].key())&t.mask == b {
+	for i := b; t.tag(i) != 0; i = (i + 1) & t.mask {
+		if t.tag(i)&tagUsed != 0 && d.hash(t.slots[i].key())&t.mask == b {
 			fn(t.slots[i])
 		}
 		if (i+1)&t.mask == b {
@@ -350,19 +388,25 @@ func nextCursor(cursor, mask uint64) uint64 {
 // a few draws; a long run of bad luck falls back to the first used slot
 // after the last draw.
 func (d *dict) random() (dslot, bool) {
+	s, _, ok := d.randomMeta()
+	return s, ok
+}
+
+// randomMeta is random that also returns the entry's meta word.
+func (d *dict) randomMeta() (dslot, *uint32, bool) {
 	if d.n == 0 {
-		return dslot{}, false
+		return dslot{}, nil, false
 	}
 	t := &d.table
 	if d.old != nil && rand.IntN(d.n) < d.oldN {
 		t = d.old
 	}
 	i := rand.Uint64() & t.mask
-	for try := 0; try < 64 && t.tags[i]&tagUsed == 0; try++ {
+	for try := 0; try < 64 && t.tag(i)&tagUsed == 0; try++ {
 		i = rand.Uint64() & t.mask
 	}
-	for t.tags[i]&tagUsed == 0 {
+	for t.tag(i)&tagUsed == 0 {
 		i = (i + 1) & t.mask
 	}
-	return t.slots[i], true
+	return t.slots[i], &t.meta[i], true
 }

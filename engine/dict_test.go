@@ -23,7 +23,8 @@ func checkDict(t *testing.T, d *dict, model map[string]string) {
 	used := 0
 	check := func(tb *table, name string) int {
 		n := 0
-		for i, tag := range tb.tags {
+		for i, m := range tb.meta {
+			tag := uint8(m)
 			if tag&tagUsed == 0 {
 				if tag != 0 && (tag != tagMoved || tb != d.old) {
 					t.Fatalf("%s slot %d: tag %x", name, i, tag)
@@ -40,7 +41,7 @@ func checkDict(t *testing.T, d *dict, model map[string]string) {
 				t.Fatalf("%s slot %d: tag %x, want %x", name, i, tag, tagOf(h))
 			}
 			for j := h & tb.mask; j != uint64(i); j = (j + 1) & tb.mask {
-				if tb.tags[j] == 0 {
+				if tb.meta[j] == 0 {
 					t.Fatalf("key %q at %s %d unreachable from its home %d: slot %d free", s.key(), name, i, h&tb.mask, j)
 				}
 			}

@@ -9,7 +9,7 @@ package engine
 //     samples maxmemory-samples keys of every namespace (every key, or the
 //     keys with an expiry) into a pool of the 16 best candidates kept across
 //     rounds, and evicts the best: the longest idle, or the least
-//     frequently used, by the access table (access.go).
+//     frequently used, by the access bits each key carries (access.go).
 //   - allkeys-random, volatile-random: a random key, namespaces in turn.
 //   - volatile-ttl: the key that expires soonest, which the expiry index
 //     knows exactly (Redis samples for it).
@@ -21,6 +21,7 @@ package engine
 
 import (
 	"math"
+	"sync/atomic"
 	"time"
 )
 
@@ -250,10 +251,9 @@ func (s *Store) sampleInto(ns *Namespace, pol Policy) bool {
 	n := int(s.mem.samples.Load())
 	now := time.Now().UnixMilli()
 	mode := s.accessMode()
-	table := s.accessTable()
 	pool := &s.mem.pool
-	score := func(key string) uint64 {
-		bits := table.lookup(s.keyHash(ns, key), now, s.mem.startMs, mode)
+	score := func(m *uint32) uint64 {
+		bits := lookupAccess(atomic.LoadUint32(m), s.mem.startMs, mode)
 		if mode.lfu {
 			return uint64(255 - lfuDecr(bits, now, mode))
 		}
@@ -263,12 +263,12 @@ func (s *Store) sampleInto(ns *Namespace, pol Policy) bool {
 	ns.db.view(func() {
 		if pol.AllKeys() {
 			for i := 0; i < n; i++ {
-				e, ok := ns.db.d.random()
+				e, m, ok := ns.db.d.randomMeta()
 				if !ok {
 					return
 				}
 				found = true
-				pool.insert(score(e.key()), ns, e.key())
+				pool.insert(score(m), ns, e.key())
 			}
 			return
 		}
@@ -276,7 +276,9 @@ func (s *Store) sampleInto(ns *Namespace, pol Policy) bool {
 		found = l > 0
 		for i := 0; i < n && l > 0; i++ {
 			if it, ok := ns.exp.random(); ok {
-				pool.insert(score(it.key), ns, it.key)
+				if _, m, ok := ns.db.d.getMeta(it.key); ok {
+					pool.insert(score(m), ns, it.key)
+				}
 			}
 		}
 	})

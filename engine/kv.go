@@ -273,21 +273,33 @@ func (tx kvTx) Get(key string) (string, bool) {
 	return s.val(), true
 }
 
+// GetMeta returns a key's stored value and its meta word, whose access
+// bits (access.go) a reader may update.
+func (tx kvTx) GetMeta(key string) (string, *uint32, bool) {
+	s, m, ok := tx.db.d.getMeta(key)
+	if !ok {
+		return "", nil, false
+	}
+	return s.val(), m, true
+}
+
 // SetBlock stores an entry whose block holds the key's klen bytes followed
-// by the stored value. The block is kept as it is: it must not change.
-func (tx kvTx) SetBlock(block []byte, klen int) (prev string, replaced bool) {
+// by the stored value. The block is kept as it is: it must not change. It
+// returns the value replaced and the entry's meta word, valid until the
+// next change of the database.
+func (tx kvTx) SetBlock(block []byte, klen int) (prev string, replaced bool, m *uint32) {
 	db := tx.db
 	s := blockSlot(block, klen)
-	old, had := db.d.put(s)
+	old, had, m := db.d.putMeta(s)
 	db.undo = append(db.undo, kvUndo{key: s.key(), prev: old, had: had})
 	if db.file != nil {
 		db.record()
 		db.wbuf = appendSetRecord(db.wbuf, s.key(), s.val())
 	}
 	if had {
-		return old.val(), true
+		return old.val(), true, m
 	}
-	return "", false
+	return "", false, m
 }
 
 // Delete removes a key, returning its stored value.

@@ -6,22 +6,20 @@ package engine
 // command, so the store keeps its own figure, the one INFO reports as
 // used_memory and eviction compares with maxmemory:
 //
-//	used = data + table + baseline
+//	used = data + baseline
 //
 // data is the sum over all keys of an estimate of what each costs: the
 // allocation holding its key and stored value (rounded up to Go's size
-// class), its slot in the hash table (dict.go), and for a key with an
-// expiry its entry in our expiry index (constants measured by
-// TestMemoryEstimate). Every change of a key adjusts it at commit: Set,
+// class), its slot in the hash table with its meta word (dict.go), and for
+// a key with an expiry its entry in our expiry index (constants measured
+// by TestMemoryEstimate). Every change of a key adjusts it at commit: Set,
 // Delete, Flush, expiry and eviction.
-//
-// table is the access table's size (access.go), known exactly.
 //
 // baseline is everything else the heap holds live: connections' buffers,
 // namespaces, scripts, and whatever the per-key estimate misses (it is
 // negative when the estimate runs high). It is measured after each garbage
 // collection (afterGC) from the live heap the collector found
-// (runtime/metrics, which does not stop the world) less data and table;
+// (runtime/metrics, which does not stop the world) less data;
 // between collections it stays put, so used_memory follows the data at
 // once and the rest at the next cycle. A rise must last three collections
 // to count, so a pipeline's buffers caught by one collection do not evict
@@ -33,9 +31,7 @@ package engine
 
 import (
 	"errors"
-	"hash/maphash"
 	"math"
-	"math/rand/v2"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -116,13 +112,13 @@ type MemoryConfig struct {
 }
 
 // Per-key costs beyond the key and value bytes, measured on amd64 by
-// TestMemoryEstimate: the key's slot in the hash table (16 bytes and a tag
-// byte, with the table between 2/5 and 4/5 full: 21 to 43 bytes a key,
-// 22.4 measured at 100,000 keys); and an expiry index entry (time and key,
-// 24 bytes) in its chunk (expindex.go), which keys given expiries in time
-// order fill (25 bytes an entry measured) and others about two thirds (36).
-// The constants sit between, and the baseline measured at each collection
-// absorbs the difference.
+// TestMemoryEstimate: the key's slot in the hash table (16 bytes and a
+// 4-byte meta word, with the table between 2/5 and 4/5 full: 25 to 50
+// bytes a key, 26.2 measured at 100,000 keys); and an expiry index entry
+// (time and key, 24 bytes) in its chunk (expindex.go), which keys given
+// expiries in time order fill (25 bytes an entry measured) and others
+// about two thirds (36). The constants sit between, and the baseline
+// measured at each collection absorbs the difference.
 const (
 	keyOverhead      = 26
 	volatileOverhead = 30
@@ -174,31 +170,19 @@ func rawCost(key, raw string) int64 {
 
 // nsMemory is a namespace's share of the accounting. bytes changes only
 // under the namespace's write lock (at commit, in expiry and eviction), so
-// a transaction holding that lock may read it. salt makes the namespace's
-// keys hash apart from equal keys elsewhere; it stays with the namespace's
-// data through SWAPDB.
+// a transaction holding that lock may read it.
 type nsMemory struct {
 	bytes atomic.Int64
-	salt  uint64
 }
 
 // memState is the store's memory accounting and eviction state.
 type memState struct {
-	seed  maphash.Seed
-	table atomic.Pointer[accessTable]
-
 	data     atomic.Int64 // sum of the keys' entryCost
 	dataHigh atomic.Int64 // highest data since the last afterGC
 	// recent holds the last baselines measured (afterGC only).
 	recent   [baselineWindow]int64
 	nrecent  int
-	baseline atomic.Int64 // live heap beyond data and table at the last GC
-	tableSz  atomic.Int64 // the access table's bytes
-	// tableGen goes up by one before and after each change of the access
-	// table, so it is odd during one; seenGen is the count the last
-	// afterGC saw (afterGC only).
-	tableGen atomic.Uint64
-	seenGen  uint64
+	baseline atomic.Int64 // live heap beyond data at the last GC
 	peak     atomic.Int64
 	startup  int64 // used memory once the store was open
 	startMs  int64 // when the store opened, for keys never accessed
@@ -220,8 +204,7 @@ type memState struct {
 	pool    evictionPool
 	nextNS  int
 
-	cfgMu   sync.Mutex // serialises SetMemoryConfig; taken before evictMu and tableMu
-	tableMu sync.Mutex // serialises making and replacing the access table
+	cfgMu sync.Mutex // serialises SetMemoryConfig; taken before evictMu
 }
 
 // goLimitOrig is the runtime's memory limit before any store changed it
@@ -230,7 +213,6 @@ var goLimitOrig = debug.SetMemoryLimit(-1)
 
 func (s *Store) initMemory() {
 	m := &s.mem
-	m.seed = maphash.MakeSeed()
 	m.kick = make(chan struct{}, 1)
 	m.startMs = time.Now().UnixMilli()
 	mc := s.cfg.Memory
@@ -250,54 +232,12 @@ func (s *Store) startMemory() {
 	go s.evictLoop()
 }
 
-func (ns *Namespace) initMemory(s *Store) {
-	ns.acct.salt = rand.Uint64() | 1
-}
-
-// keyHash hashes a key of a namespace for the access table.
-func (s *Store) keyHash(ns *Namespace, key string) uint64 {
-	h := maphash.String(s.mem.seed, key) ^ ns.acct.salt
-	h ^= h >> 31
-	h *= 0x9e3779b97f4a7c15
-	return h ^ h>>29
-}
-
 func (s *Store) accessMode() accessMode {
 	return accessMode{
 		lfu:       Policy(s.mem.policy.Load()).LFU(),
 		logFactor: int64(s.mem.logFactor.Load()),
 		decayTime: int64(s.mem.decayTime.Load()),
 	}
-}
-
-// touchKey records an access to a key at now (ms).
-func (s *Store) touchKey(ns *Namespace, key string, now int64, create bool) {
-	s.accessTable().touch(s.keyHash(ns, key), now, s.accessMode(), create)
-}
-
-// accessBits is the 24-bit LRU/LFU field of a key, as Redis's robj->lru.
-func (s *Store) accessBits(ns *Namespace, key string, now int64) uint32 {
-	return s.accessTable().lookup(s.keyHash(ns, key), now, s.mem.startMs, s.accessMode())
-}
-
-// accessTable returns the access table, made on first use: a store that
-// is opened and closed without serving (as tests do by the thousand) does
-// not pay for megabytes it never touches.
-func (s *Store) accessTable() *accessTable {
-	if t := s.mem.table.Load(); t != nil {
-		return t
-	}
-	s.mem.tableMu.Lock()
-	defer s.mem.tableMu.Unlock()
-	if t := s.mem.table.Load(); t != nil {
-		return t
-	}
-	t := newAccessTable(accessSlots(s.mem.maxmemory.Load()))
-	s.mem.tableGen.Add(1)
-	s.mem.table.Store(t)
-	s.mem.tableSz.Store(t.bytes())
-	s.mem.tableGen.Add(1)
-	return t
 }
 
 // watchGC arranges for afterGC to run after every garbage collection: a
@@ -333,27 +273,14 @@ const baselineWindow = 3
 //
 // The baseline may be negative: then the per-key estimate was too high,
 // and used memory is corrected down to the live heap the same way.
-//
-// A collection after which the access table was made or replaced gives no
-// measure: the live heap may or may not hold the new table while tableSz
-// already counts it. A table made between a collection and its afterGC
-// would otherwise turn the baseline negative by the table's size, and
-// once a smaller table replaced it used memory would read 0.
 func (s *Store) afterGC() {
 	if s.mem.dataOnly.Load() {
 		return
 	}
 	m := &s.mem
-	g := m.tableGen.Load()
-	table := m.tableSz.Load()
 	live := int64(readMetric("/gc/heap/live:bytes"))
-	if g != m.seenGen || g%2 != 0 || m.tableGen.Load() != g {
-		m.seenGen = g
-		m.dataHigh.Store(0)
-		return
-	}
 	ref := max(m.dataHigh.Swap(0), m.data.Load())
-	m.recent[m.nrecent%baselineWindow] = live - ref - table
+	m.recent[m.nrecent%baselineWindow] = live - ref
 	m.nrecent++
 	base := m.recent[0]
 	for _, b := range m.recent[:min(m.nrecent, baselineWindow)] {
@@ -378,7 +305,7 @@ func readMetric(name string) uint64 {
 func (s *Store) UsedMemory() int64 {
 	used := s.mem.data.Load()
 	if !s.mem.dataOnly.Load() {
-		used = max(used+s.mem.tableSz.Load()+s.mem.baseline.Load(), 0)
+		used = max(used+s.mem.baseline.Load(), 0)
 	}
 	for {
 		p := s.mem.peak.Load()
@@ -432,17 +359,6 @@ func (s *Store) SetMemoryConfig(mc MemoryConfig) {
 		s.mem.evictMu.Unlock()
 	}
 	s.applyMemoryConfig(mc)
-	// The table follows maxmemory when it changes by more than half or
-	// double: small adjustments do not churn it.
-	s.mem.tableMu.Lock()
-	if t, n := s.mem.table.Load(), accessSlots(mc.MaxMemory); t != nil && (n > 2*len(t.slots) || 2*n < len(t.slots)) {
-		nt := t.resized(n, time.Now().UnixMilli(), s.accessMode())
-		s.mem.tableGen.Add(1)
-		s.mem.table.Store(nt)
-		s.mem.tableSz.Store(nt.bytes())
-		s.mem.tableGen.Add(1)
-	}
-	s.mem.tableMu.Unlock()
 	s.kickEvictor()
 }
 
@@ -502,8 +418,8 @@ func (s *Store) MemoryConfig() MemoryConfig {
 // MemoryStats is what INFO memory and MEMORY STATS report of the store.
 type MemoryStats struct {
 	Used, Peak, Startup int64
-	// Data is the keys' estimated cost; AccessTable the access table's.
-	Data, AccessTable int64
+	// Data is the keys' estimated cost.
+	Data int64
 	// Keys and Volatile count keys and keys with an expiry, per namespace
 	// in Spaces.
 	Spaces []NamespaceMemory
@@ -521,11 +437,10 @@ type NamespaceMemory struct {
 // MemoryStats gathers the store's memory figures.
 func (s *Store) MemoryStats() MemoryStats {
 	st := MemoryStats{
-		Used:        s.UsedMemory(),
-		Startup:     s.mem.startup,
-		Data:        s.mem.data.Load(),
-		AccessTable: s.accessTable().bytes(),
-		Evicted:     s.Stats.EvictedKeys.Load(),
+		Used:    s.UsedMemory(),
+		Startup: s.mem.startup,
+		Data:    s.mem.data.Load(),
+		Evicted: s.Stats.EvictedKeys.Load(),
 	}
 	st.Peak = s.mem.peak.Load()
 	for _, name := range s.Names() {
@@ -590,18 +505,24 @@ func (tx *Tx) Peek(ns, key string) (Value, bool, error) {
 	return v, ok, err
 }
 
-// KeyAccess is what the access table knows of a key: its idle time in
+// KeyAccess is what is known of a key's accesses: its idle time in
 // milliseconds (meaningful under a non-LFU policy) and its LFU counter
 // (under an LFU policy), as OBJECT IDLETIME and OBJECT FREQ report them.
-// It does not check that the key exists.
+// It does not check that the key is live; a missing key reads as created
+// now.
 func (tx *Tx) KeyAccess(ns, key string) (idleMs int64, freq int, err error) {
 	p, err := tx.part(ns, false)
 	if p == nil {
 		return 0, 0, err
 	}
 	now := time.Now().UnixMilli()
-	bits := tx.s.accessBits(p.ns, key, now)
 	mode := tx.s.accessMode()
+	start := now
+	var m uint32
+	if _, mp, ok := p.kv.GetMeta(key); ok {
+		m, start = atomic.LoadUint32(mp), tx.s.mem.startMs
+	}
+	bits := lookupAccess(m, start, mode)
 	if mode.lfu {
 		return 0, int(lfuDecr(bits, now, mode)), nil
 	}

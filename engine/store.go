@@ -635,7 +635,6 @@ func (s *Store) Sync() error {
 func (s *Store) openNamespace(name, file string) (*Namespace, error) {
 	ns := &Namespace{name: name, file: file, store: s}
 	ns.exp.init()
-	ns.initMemory(s)
 	path := ""
 	if s.cfg.AppendOnly {
 		path = filepath.Join(s.cfg.Dir, file)

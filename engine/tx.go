@@ -22,7 +22,7 @@ type Tx struct {
 	client    int64 // who the changes are made for (SetClient)
 	expired   int64
 	dirty     bool
-	noTouch   bool // CLIENT NO-TOUCH: reads leave the access table alone
+	noTouch   bool // CLIENT NO-TOUCH: reads leave the access bits alone
 	// ticket: the commit may be deferred (DeferWrite).
 	ticket *WriteTicket
 }
@@ -374,7 +374,7 @@ func (tx *Tx) Get(ns, key string) (Value, bool, error) {
 	if p == nil {
 		return Value{}, false, err
 	}
-	raw, ok := p.kv.Get(key)
+	raw, m, ok := p.kv.GetMeta(key)
 	if !ok {
 		return Value{}, false, nil
 	}
@@ -388,7 +388,7 @@ func (tx *Tx) Get(ns, key string) (Value, bool, error) {
 		return Value{}, false, nil
 	}
 	if !tx.noTouch {
-		tx.s.touchKey(p.ns, key, tx.now, false)
+		touch(m, tx.now, tx.s.accessMode(), false)
 	}
 	return v, true, nil
 }
@@ -415,10 +415,10 @@ func (tx *Tx) Set(ns, key string, v Value) error {
 	buf = append(buf, key...)
 	buf = appendEncoded(buf, v)
 	key = unsafeString(buf[:len(key)])
-	prev, replaced := p.kv.SetBlock(buf, len(key))
+	prev, replaced, m := p.kv.SetBlock(buf, len(key))
 	p.mem += entryCost(len(key), len(buf)-len(key), v.ExpireAt != 0)
 	// Writing a live key is an access to it; otherwise the key is new.
-	tx.s.touchKey(p.ns, key, tx.now, !replaced || !tx.alive(Value{ExpireAt: decodeExpire(prev)}))
+	touch(m, tx.now, tx.s.accessMode(), !replaced || !tx.alive(Value{ExpireAt: decodeExpire(prev)}))
 	if replaced {
 		p.mem -= rawCost(key, prev)
 		if at := decodeExpire(prev); at != 0 {
