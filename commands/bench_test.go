@@ -53,3 +53,21 @@ func BenchmarkCommandSet(b *testing.B)       { benchRun(b, "set", true, 1) }
 func BenchmarkCommandIncr(b *testing.B)      { benchRun(b, "incr", false, 1) }
 func BenchmarkCommandGetPipe16(b *testing.B) { benchRun(b, "get", false, 16) }
 func BenchmarkCommandSetPipe16(b *testing.B) { benchRun(b, "set", true, 16) }
+
+// BenchmarkLookup finds the commands redis-benchmark sends, as clients
+// send them (upper case), through Lookup and through the name map.
+func BenchmarkLookup(b *testing.B) {
+	names := [][]byte{[]byte("SET"), []byte("GET"), []byte("INCR"), []byte("MSET"), []byte("EXISTS"), []byte("PING")}
+	for _, fn := range []struct {
+		name string
+		f    func([]byte) *Command
+	}{{"quick", Default.Lookup}, {"map", Default.lookupMap}} {
+		b.Run(fn.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if fn.f(names[i%len(names)]) == nil {
+					b.Fatal("not found")
+				}
+			}
+		})
+	}
+}

@@ -140,6 +140,10 @@ type Ctx struct {
 	Tx   *engine.Tx
 	W    *Writer
 	Cmd  *Command
+	// next is when the next command run on this Ctx starts: the end of
+	// the previous one, so that a batch reads the clock once a command.
+	// Zero means read the clock.
+	next time.Time
 }
 
 // Str returns argument i as a string that shares the request's memory: for

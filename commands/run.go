@@ -114,9 +114,13 @@ func (e *Env) runOne(s *Session, w *Writer, cmd *Command, args [][]byte) {
 
 func (e *Env) call(c *Ctx) {
 	e.Stats.Commands.Add(1)
-	// One clock reading per command: it stamps the client's last
-	// activity and starts the command's timing (afterCall).
-	start := time.Now()
+	// The command's start stamps the client's last activity and starts
+	// its timing (afterCall). In a batch it is the previous command's
+	// end, which afterCall read: one clock reading per command.
+	start := c.next
+	if start.IsZero() {
+		start = time.Now()
+	}
 	c.S.noteCommand(&c.Cmd.Name, start.UnixNano())
 	if c.Tx != nil {
 		c.Tx.SetNoTouch(c.S.NoTouch.Load()) // CLIENT NO-TOUCH (memory.go)
@@ -188,11 +192,41 @@ func (b *batch) run(tx *engine.Tx) error {
 	if b.deferOK {
 		tx.DeferWrite(&b.s.Ticket)
 	}
+	if len(b.cmds) > 1 {
+		b.prefetch(tx)
+	}
 	for _, args := range b.cmds {
 		c.Args, c.Cmd = args, b.e.Table.Lookup(args[0])
 		b.e.call(c)
 	}
 	return nil
+}
+
+// prefetch hands the engine the keys the batch's commands name (their
+// table rows' first, last and step), so that it fetches their memory all
+// at once (Tx.Prefetch).
+func (b *batch) prefetch(tx *engine.Tx) {
+	var keys [64]string
+	n := 0
+	for _, args := range b.cmds {
+		c := b.e.Table.Lookup(args[0])
+		if c == nil || c.FirstKey <= 0 || c.Step <= 0 {
+			continue
+		}
+		last := c.LastKey
+		if last < 0 {
+			last += len(args)
+		}
+		for k := c.FirstKey; k <= last && k < len(args); k += c.Step {
+			if n == len(keys) {
+				tx.Prefetch(b.s.DB, keys[:n])
+				return
+			}
+			keys[n] = bytesString(args[k])
+			n++
+		}
+	}
+	tx.Prefetch(b.s.DB, keys[:n])
 }
 
 func (b *batch) release() {

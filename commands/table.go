@@ -85,6 +85,35 @@ type Command struct {
 type Table struct {
 	byName map[string]*Command
 	list   []*Command
+	// quick finds a command without hashing its whole name: the
+	// commands whose lowercase names give each quickIndex.
+	quick [quickSize][]*Command
+}
+
+const quickSize = 1024
+
+// quickIndex mixes a name's length with three of its bytes, each with
+// the bit set that makes an ASCII letter lowercase. Names that differ
+// only in case get the same index; Lookup compares the name in full.
+func quickIndex(name []byte) int {
+	n := len(name)
+	return (n*131 + int(name[0]|0x20)*31 + int(name[n/2]|0x20)*7 + int(name[n-1]|0x20)) & (quickSize - 1)
+}
+
+// equalFold reports whether name is lower, ASCII letters in any case.
+func equalFold(name []byte, lower string) bool {
+	if len(name) != len(lower) {
+		return false
+	}
+	for i, c := range name {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // NewTable builds a table from rows; it panics on a duplicate name, which
@@ -99,15 +128,35 @@ func NewTable(rows ...[]*Command) *Table {
 			}
 			t.byName[name] = c
 			t.list = append(t.list, c)
+			if name != "" {
+				i := quickIndex([]byte(name))
+				t.quick[i] = append(t.quick[i], c)
+			}
 		}
 	}
 	sort.Slice(t.list, func(i, j int) bool { return t.list[i].Name < t.list[j].Name })
 	return t
 }
 
-// Lookup finds a command by name, in any case, without allocating for
-// names up to 32 bytes.
+// Lookup finds a command by name, in any case, without allocating. It runs
+// for every command a client sends, so it neither hashes the name nor
+// lowercases it: the quick index narrows the table to a command or two
+// (TestLookupQuick), then one comparison decides.
 func (t *Table) Lookup(name []byte) *Command {
+	if len(name) == 0 {
+		return t.byName[""]
+	}
+	for _, c := range t.quick[quickIndex(name)] {
+		if equalFold(name, c.Name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// lookupMap is Lookup through the name map, which TestLookupQuick checks
+// Lookup against.
+func (t *Table) lookupMap(name []byte) *Command {
 	if len(name) <= 32 {
 		var buf [32]byte
 		for i, c := range name {

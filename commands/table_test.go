@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // allRows lists every row of the default table, subcommands included.
@@ -286,6 +287,53 @@ func TestBytesToHuman(t *testing.T) {
 	for n, want := range cases {
 		if got := bytesToHuman(n); got != want {
 			t.Errorf("bytesToHuman(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// TestLookupQuick: Lookup finds every command in any case, agrees with
+// the name map on names that are not commands, and its quick index keeps
+// the candidates for a name few.
+func TestLookupQuick(t *testing.T) {
+	tb := Default
+	worst := 0
+	for _, l := range tb.quick {
+		worst = max(worst, len(l))
+	}
+	if worst > 3 {
+		t.Errorf("a quick index entry holds %d commands", worst)
+	}
+	for _, c := range tb.All() {
+		if c.Name != strings.ToLower(c.Name) {
+			t.Fatalf("command name %q is not lowercase", c.Name)
+		}
+		mixed := []byte(c.Name)
+		for i := 0; i < len(mixed); i += 2 {
+			mixed[i] = byte(unicode.ToUpper(rune(mixed[i])))
+		}
+		for _, name := range [][]byte{[]byte(c.Name), []byte(strings.ToUpper(c.Name)), mixed} {
+			if got := tb.Lookup(name); got != c {
+				t.Errorf("Lookup(%q) = %v, want %s", name, got, c.Name)
+			}
+		}
+		// One byte changed, or added, makes another name.
+		for i := range len(c.Name) {
+			for _, b := range []byte{'x', '0', '|', 0, 0xff, c.Name[i] ^ 0x20} {
+				name := []byte(c.Name)
+				name[i] = b
+				if got, want := tb.Lookup(name), tb.lookupMap(name); got != want {
+					t.Errorf("Lookup(%q) = %v, the map finds %v", name, got, want)
+				}
+			}
+		}
+		long := append([]byte(c.Name), 'S')
+		if got, want := tb.Lookup(long), tb.lookupMap(long); got != want {
+			t.Errorf("Lookup(%q) = %v, the map finds %v", long, got, want)
+		}
+	}
+	for _, name := range []string{"", "x", "getx", "GETX", strings.Repeat("A", 40), "s\x00t"} {
+		if got := tb.Lookup([]byte(name)); got != nil {
+			t.Errorf("Lookup(%q) = %s", name, got.Name)
 		}
 	}
 }

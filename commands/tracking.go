@@ -505,6 +505,7 @@ func (e *Env) afterCall(c *Ctx, st callState) {
 	x := &c.S.ext
 	x.depth--
 	d := time.Since(st.start)
+	c.next = st.start.Add(d)
 	reply := c.W.B[st.mark:]
 	if len(c.Cmd.Subcommands) > 0 && len(c.Args) > 1 && len(reply) > 0 && reply[0] == '-' {
 		// dispatchSubcommand refused an unknown subcommand or a wrong

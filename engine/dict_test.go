@@ -159,6 +159,64 @@ func BenchmarkDictGet(b *testing.B) {
 	}
 }
 
+// BenchmarkDictGet16 looks up 16 random keys at a time, as a pipeline of
+// GETs does, with and without prefetching them first.
+func BenchmarkDictGet16(b *testing.B) {
+	d, keys := benchDict(b)
+	for _, pre := range []bool{false, true} {
+		b.Run(fmt.Sprint("prefetch=", pre), func(b *testing.B) {
+			batch := make([]string, 16)
+			var sink uint64
+			for i := 0; i < b.N; i += 16 {
+				for j := range batch {
+					batch[j] = keys[rand.IntN(len(keys))]
+				}
+				if pre {
+					sink += d.prefetch(batch)
+				}
+				for _, k := range batch {
+					if _, ok := d.get(k); !ok {
+						b.Fatal("missing key")
+					}
+				}
+			}
+			_ = sink
+		})
+	}
+}
+
+// TestDictPrefetch: prefetch changes nothing, whatever it is given: keys
+// present and absent, the empty key and value, more keys than it takes,
+// during a rehash.
+func TestDictPrefetch(t *testing.T) {
+	d := newDict(maphash.MakeSeed())
+	model := map[string]string{"": ""}
+	d.put(dictBlock("", ""))
+	var keys []string
+	for i := 0; i < 3000; i++ {
+		k := fmt.Sprint("k", i)
+		d.put(dictBlock(k, "v"))
+		model[k] = "v"
+		keys = append(keys, k, fmt.Sprint("absent", i))
+		if i%500 == 0 {
+			d.prefetch(keys)
+			checkDict(t, d, model)
+		}
+	}
+	for i := 0; i < 2900; i++ { // shrink
+		k := fmt.Sprint("k", i)
+		d.del(k)
+		delete(model, k)
+		if d.old != nil && i%100 == 0 {
+			d.prefetch(append([]string{""}, keys[len(keys)-200:]...))
+			checkDict(t, d, model)
+		}
+	}
+	if d.prefetch(nil) != 0 {
+		t.Error("prefetch of no keys read something")
+	}
+}
+
 func BenchmarkDictPut(b *testing.B) {
 	d, keys := benchDict(b)
 	b.ReportAllocs()

@@ -22,7 +22,8 @@ type Tx struct {
 	client    int64 // who the changes are made for (SetClient)
 	expired   int64
 	dirty     bool
-	noTouch   bool // CLIENT NO-TOUCH: reads leave the access bits alone
+	noTouch   bool   // CLIENT NO-TOUCH: reads leave the access bits alone
+	sink      uint64 // what Prefetch read, kept so that its loads stay
 	// ticket: the commit may be deferred (DeferWrite).
 	ticket *WriteTicket
 }
@@ -391,6 +392,22 @@ func (tx *Tx) Get(ns, key string) (Value, bool, error) {
 		touch(m, tx.now, tx.s.accessMode(), false)
 	}
 	return v, true, nil
+}
+
+// Prefetch tells the transaction that keys of namespace ns are about to
+// be read or written: it brings into the cache the memory their lookups
+// will touch, all keys at once, so that a batch of commands waits for
+// those cache misses together instead of one after another. It changes
+// nothing and may be skipped; a namespace that does not exist is left so.
+func (tx *Tx) Prefetch(ns string, keys []string) {
+	if len(keys) < 2 {
+		return
+	}
+	p, _ := tx.part(ns, false)
+	if p == nil {
+		return
+	}
+	tx.sink += p.kv.db.d.prefetch(keys)
 }
 
 // Exists reports whether a live key exists.
