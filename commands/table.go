@@ -100,22 +100,6 @@ func quickIndex(name []byte) int {
 	return (n*131 + int(name[0]|0x20)*31 + int(name[n/2]|0x20)*7 + int(name[n-1]|0x20)) & (quickSize - 1)
 }
 
-// equalFold reports whether name is lower, ASCII letters in any case.
-func equalFold(name []byte, lower string) bool {
-	if len(name) != len(lower) {
-		return false
-	}
-	for i, c := range name {
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // NewTable builds a table from rows; it panics on a duplicate name, which
 // is a programming error caught by the tests.
 func NewTable(rows ...[]*Command) *Table {
@@ -147,7 +131,7 @@ func (t *Table) Lookup(name []byte) *Command {
 		return t.byName[""]
 	}
 	for _, c := range t.quick[quickIndex(name)] {
-		if equalFold(name, c.Name) {
+		if eqFold(bytesString(name), c.Name) {
 			return c
 		}
 	}

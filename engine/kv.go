@@ -697,31 +697,71 @@ func (db *kvDB) shrink(swapped func() error) error {
 		return err
 	}
 
+	// Under appendfsync always the records copied last were acknowledged
+	// once fsynced in the old file, so they are fsynced in the new one,
+	// and the rename made durable (swapped), before another write
+	// lands. Otherwise both wait until the lock is released: a process
+	// crash keeps what the kernel has, and an OS crash may lose the last
+	// second's writes under everysec anyway. Three fsyncs under the lock
+	// stopped every client of the namespace for up to tens of
+	// milliseconds at each rewrite.
 	db.mu.Lock()
-	defer db.mu.Unlock()
+	always := db.syncAlways != nil && db.syncAlways()
+	nf, err := db.swapLocked(f, old, size, tmpname, always)
+	f = nil // swapLocked closed it
+	if err != nil || always {
+		if err == nil && swapped != nil {
+			err = swapped()
+		}
+		db.mu.Unlock()
+		return err
+	}
+	db.mu.Unlock()
+	if err := nf.Sync(); err != nil {
+		return err
+	}
+	if swapped != nil {
+		return swapped()
+	}
+	return nil
+}
+
+// swapLocked ends a rewrite under the write lock: it copies to f the
+// records written to old since offset size, fsyncs f if sync, closes it,
+// renames it into place and makes it the database's file, which it
+// returns.
+func (db *kvDB) swapLocked(f, old *os.File, size int64, tmpname string, sync bool) (*os.File, error) {
+	defer func() {
+		if f != nil {
+			f.Close()
+			os.Remove(tmpname)
+		}
+	}()
 	if db.closed {
-		return errKVClosed
+		return nil, errKVClosed
 	}
 	if err := db.flushPendingLocked(); err != nil { // the tail copy must hold them
-		return err
+		return nil, err
 	}
 	if _, err := io.Copy(f, io.LimitReader(old, db.size-size)); err != nil {
-		return err
+		return nil, err
 	}
-	if err := f.Sync(); err != nil {
-		return err
+	if sync {
+		if err := f.Sync(); err != nil {
+			return nil, err
+		}
 	}
 	st, err := f.Stat()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := f.Close(); err != nil {
-		return err
+		return nil, err
 	}
 	f = nil
 	if err := os.Rename(tmpname, db.path); err != nil {
 		os.Remove(tmpname)
-		return err
+		return nil, err
 	}
 	nf, err := os.OpenFile(db.path, os.O_RDWR|os.O_APPEND, 0o666)
 	if err != nil {
@@ -729,12 +769,9 @@ func (db *kvDB) shrink(swapped func() error) error {
 		// to the old one, which is gone from the directory.
 		db.closed = true
 		db.file.Close()
-		return fmt.Errorf("reopening %s after a rewrite: %w", db.path, err)
+		return nil, fmt.Errorf("reopening %s after a rewrite: %w", db.path, err)
 	}
 	db.file.Close()
 	db.file, db.size = nf, st.Size()
-	if swapped != nil {
-		return swapped()
-	}
-	return nil
+	return nf, nil
 }

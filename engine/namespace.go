@@ -115,15 +115,11 @@ func (g *groupSync) open(path string) error {
 	return nil
 }
 
-// reopen moves the handle to the file now at path (after a rewrite) and
-// fsyncs it, so everything written before the swap is durable.
+// reopen moves the handle to the file now at path (after a rewrite, which
+// fsynced it).
 func (g *groupSync) reopen(path string) error {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
 		return err
 	}
 	g.mu.Lock()
