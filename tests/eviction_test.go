@@ -101,8 +101,7 @@ func evictionServer(t *testing.T, policy string) (*Proc, *RawConn) {
 func bothServers(t *testing.T, policy string) map[string]*RawConn {
 	t.Helper()
 	requireRedis(t)
-	// A maxmemory the keys fit in, so that squeezing them later does not
-	// change the size of durastore's access table (at most halved).
+	// A maxmemory the keys fit in; the scenarios squeeze it later.
 	r := startRedis(t, "--maxmemory-policy", policy, "--maxmemory", "16mb")
 	d := startDurastore(t, "--appendonly", "no", "--maxmemory-policy", policy, "--maxmemory", "16mb")
 	return map[string]*RawConn{"redis": r.Dial(t), "durastore": d.Dial(t)}
