@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -605,8 +606,8 @@ func (db *kvDB) close() error {
 // slices skips nothing), and the records written meanwhile are copied from
 // the end of the old file under the write lock before the new file takes
 // its place. swapped runs under that lock once it has: the caller moves its
-// fsync handle to the new file and makes the rename durable there, so no
-// commit can be acknowledged on the strength of an fsync of the old file.
+// fsync handle to the new file, so no commit can be acknowledged on the
+// strength of an fsync of the old file.
 func (db *kvDB) shrink(swapped func() error) error {
 	db.mu.Lock()
 	if db.closed {
@@ -699,9 +700,9 @@ func (db *kvDB) shrink(swapped func() error) error {
 
 	// Under appendfsync always the records copied last were acknowledged
 	// once fsynced in the old file, so they are fsynced in the new one,
-	// and the rename made durable (swapped), before another write
-	// lands. Otherwise both wait until the lock is released: a process
-	// crash keeps what the kernel has, and an OS crash may lose the last
+	// and the rename made durable, before another write lands.
+	// Otherwise both wait until the lock is released: a process crash
+	// keeps what the kernel has, and an OS crash may lose the last
 	// second's writes under everysec anyway. Three fsyncs under the lock
 	// stopped every client of the namespace for up to tens of
 	// milliseconds at each rewrite.
@@ -709,21 +710,20 @@ func (db *kvDB) shrink(swapped func() error) error {
 	always := db.syncAlways != nil && db.syncAlways()
 	nf, err := db.swapLocked(f, old, size, tmpname, always)
 	f = nil // swapLocked closed it
-	if err != nil || always {
-		if err == nil && swapped != nil {
-			err = swapped()
-		}
-		db.mu.Unlock()
-		return err
+	if err == nil && swapped != nil {
+		err = swapped()
+	}
+	if err == nil && always {
+		err = syncDir(filepath.Dir(db.path))
 	}
 	db.mu.Unlock()
+	if err != nil || always {
+		return err
+	}
 	if err := nf.Sync(); err != nil {
 		return err
 	}
-	if swapped != nil {
-		return swapped()
-	}
-	return nil
+	return syncDir(filepath.Dir(db.path))
 }
 
 // swapLocked ends a rewrite under the write lock: it copies to f the

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 )
@@ -66,12 +65,7 @@ func (ns *Namespace) rewrite() error {
 	}
 	ns.rewriteMu.Lock()
 	defer ns.rewriteMu.Unlock()
-	err := ns.db.shrink(func() error {
-		if err := ns.sync.reopen(ns.path); err != nil {
-			return err
-		}
-		return syncDir(filepath.Dir(ns.path))
-	})
+	err := ns.db.shrink(func() error { return ns.sync.reopen(ns.path) })
 	if err != nil && err != errShrinkInProgress {
 		return err
 	}
