@@ -178,6 +178,9 @@ type batch struct {
 	fn   func(*engine.Tx) error
 	// deferOK: the commit may be deferred (runBatch).
 	deferOK bool
+	// rows are the commands' table rows, looked up once for prefetch
+	// and run.
+	rows [maxBatch]*Command
 }
 
 var batchPool = sync.Pool{New: func() any {
@@ -192,11 +195,15 @@ func (b *batch) run(tx *engine.Tx) error {
 	if b.deferOK {
 		tx.DeferWrite(&b.s.Ticket)
 	}
+	rows := b.rows[:len(b.cmds)]
+	for i, args := range b.cmds {
+		rows[i] = b.e.Table.Lookup(args[0])
+	}
 	if len(b.cmds) > 1 {
 		b.prefetch(tx)
 	}
-	for _, args := range b.cmds {
-		c.Args, c.Cmd = args, b.e.Table.Lookup(args[0])
+	for i, args := range b.cmds {
+		c.Args, c.Cmd = args, rows[i]
 		b.e.call(c)
 	}
 	return nil
@@ -208,8 +215,8 @@ func (b *batch) run(tx *engine.Tx) error {
 func (b *batch) prefetch(tx *engine.Tx) {
 	var keys [64]string
 	n := 0
-	for _, args := range b.cmds {
-		c := b.e.Table.Lookup(args[0])
+	for i, args := range b.cmds {
+		c := b.rows[i]
 		if c == nil || c.FirstKey <= 0 || c.Step <= 0 {
 			continue
 		}
@@ -230,6 +237,7 @@ func (b *batch) prefetch(tx *engine.Tx) {
 }
 
 func (b *batch) release() {
+	clear(b.rows[:len(b.cmds)])
 	b.e, b.s, b.w, b.cmds, b.deferOK = nil, nil, nil, nil, false
 	b.c = Ctx{}
 	batchPool.Put(b)

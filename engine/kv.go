@@ -240,7 +240,6 @@ func (db *kvDB) begin(writable bool) (kvTx, error) {
 		db.unlock(writable)
 		return kvTx{}, db.broken
 	}
-
 	return kvTx{db: db, writable: writable}, nil
 }
 
@@ -672,12 +671,9 @@ func (db *kvDB) shrink(swapped func() error) error {
 		return err
 	}
 	// The snapshot and the records written since are copied and synced
-	// without the lock: holding it through an fsync of the whole file
-	// stopped every client of the namespace for tens of milliseconds.
-	// Under the lock only what was written meanwhile is copied and synced.
-	if err := f.Sync(); err != nil {
-		return err
-	}
+	// without the lock, so that the namespace's clients do not wait for
+	// an fsync of the whole file; under the lock only what was written
+	// meanwhile is copied and synced.
 	old, err := os.Open(db.path)
 	if err != nil {
 		return err
@@ -703,9 +699,7 @@ func (db *kvDB) shrink(swapped func() error) error {
 	// and the rename made durable, before another write lands.
 	// Otherwise both wait until the lock is released: a process crash
 	// keeps what the kernel has, and an OS crash may lose the last
-	// second's writes under everysec anyway. Three fsyncs under the lock
-	// stopped every client of the namespace for up to tens of
-	// milliseconds at each rewrite.
+	// second's writes under everysec anyway.
 	db.mu.Lock()
 	always := db.syncAlways != nil && db.syncAlways()
 	nf, err := db.swapLocked(f, old, size, tmpname, always)

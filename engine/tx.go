@@ -34,8 +34,9 @@ type Tx struct {
 // and read t.Result before it acknowledges the changes; if the write
 // failed, the changes were undone. The server's event loop does, once per
 // turn for all its clients. Only a transaction on one namespace that
-// leaves the expiry index alone is deferred, and none under appendfsync
-// always; the others commit as usual (t.Deferred says which).
+// leaves the expiry index alone is deferred; the others commit as usual
+// (t.Deferred says which). Under appendfsync always FlushPending also
+// waits for the records' fsync.
 func (tx *Tx) DeferWrite(t *WriteTicket) { tx.ticket = t }
 
 // Touched names a key a transaction changed, for WATCH and client tracking.

@@ -184,32 +184,30 @@ func (c *limitConn) readBatch(cmds [][][]byte) ([][][]byte, int, error) {
 // returning them with their size in canonical RESP (0 when none is whole
 // yet), as readBatch.
 func (c *limitConn) fill(cmds [][][]byte) ([][][]byte, int, error) {
-	{
-		if len(c.rbuf) == 0 {
-			c.rbuf = make([]byte, minReadBuf)
-		}
-		lim := c.prepareRead()
-		n, err := c.Conn.Read(c.rbuf)
-		if n > 0 {
-			c.scratch = c.growScratch(n)
-			c.scratch, c.fail = c.sc.feed(c.rbuf[:n], c.scratch, lim)
-			if n == len(c.rbuf) && n < maxReadBuf {
-				c.rbuf = make([]byte, 2*n)
-			}
-			b := c.sc.boundary
-			if c.fail != nil {
-				// The whole commands before the violation still run;
-				// the incomplete one is dropped.
-				c.scratch = c.scratch[:b]
-				err = errLimitClosed
-			}
-			if b > 0 {
-				cmds = c.cut(b, cmds)
-				return cmds, b, err
-			}
-		}
-		return cmds, 0, err
+	if len(c.rbuf) == 0 {
+		c.rbuf = make([]byte, minReadBuf)
 	}
+	lim := c.prepareRead()
+	n, err := c.Conn.Read(c.rbuf)
+	if n > 0 {
+		c.scratch = c.growScratch(n)
+		c.scratch, c.fail = c.sc.feed(c.rbuf[:n], c.scratch, lim)
+		if n == len(c.rbuf) && n < maxReadBuf {
+			c.rbuf = make([]byte, 2*n)
+		}
+		b := c.sc.boundary
+		if c.fail != nil {
+			// The whole commands before the violation still run;
+			// the incomplete one is dropped.
+			c.scratch = c.scratch[:b]
+			err = errLimitClosed
+		}
+		if b > 0 {
+			cmds = c.cut(b, cmds)
+			return cmds, b, err
+		}
+	}
+	return cmds, 0, err
 }
 
 // growScratch makes room in the scratch buffer for the canonical form of n
