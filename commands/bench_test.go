@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"math/rand/v2"
 	"strconv"
 	"testing"
 
@@ -53,6 +54,36 @@ func BenchmarkCommandSet(b *testing.B)       { benchRun(b, "set", true, 1) }
 func BenchmarkCommandIncr(b *testing.B)      { benchRun(b, "incr", false, 1) }
 func BenchmarkCommandGetPipe16(b *testing.B) { benchRun(b, "get", false, 16) }
 func BenchmarkCommandSetPipe16(b *testing.B) { benchRun(b, "set", true, 16) }
+
+// BenchmarkCommandMSetPipe16 runs what redis-benchmark -t mset -P 16 -r
+// 100000 sends: batches of 16 MSETs of 10 random keys each out of 100,000,
+// 160 keys a batch, most of them cache misses.
+func BenchmarkCommandMSetPipe16(b *testing.B) {
+	e, s := benchEnv(b)
+	const keys = 100000
+	e.Run(s, &Writer{RESP: 2}, benchCommands(keys, "set", true))
+	rng := rand.New(rand.NewPCG(1, 2))
+	val := make([]byte, 32)
+	batches := make([][][][]byte, 1024)
+	for i := range batches {
+		batch := make([][][]byte, 16)
+		for j := range batch {
+			args := [][]byte{[]byte("MSET")}
+			for range 10 {
+				args = append(args, []byte("key:"+strconv.Itoa(rng.IntN(keys))), val)
+			}
+			batch[j] = args
+		}
+		batches[i] = batch
+	}
+	w := &Writer{RESP: 2}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i += 16 {
+		w.B = w.B[:0]
+		e.Run(s, w, batches[(i/16)%len(batches)])
+	}
+}
 
 // BenchmarkLookup finds the commands redis-benchmark sends, as clients
 // send them (upper case), through Lookup and through the name map.

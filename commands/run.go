@@ -199,9 +199,7 @@ func (b *batch) run(tx *engine.Tx) error {
 	for i, args := range b.cmds {
 		rows[i] = b.e.Table.Lookup(args[0])
 	}
-	if len(b.cmds) > 1 {
-		b.prefetch(tx)
-	}
+	b.prefetch(tx)
 	for i, args := range b.cmds {
 		c.Args, c.Cmd = args, rows[i]
 		b.e.call(c)
@@ -211,10 +209,12 @@ func (b *batch) run(tx *engine.Tx) error {
 
 // prefetch hands the engine the keys the batch's commands name (their
 // table rows' first, last and step), so that it fetches their memory all
-// at once (Tx.Prefetch).
+// at once (Tx.Prefetch), in groups of 64, up to prefetchKeys keys: enough
+// for a pipeline of MSETs, whose memory then still fits in the cache when
+// the commands run.
 func (b *batch) prefetch(tx *engine.Tx) {
 	var keys [64]string
-	n := 0
+	n, total := 0, 0
 	for i, args := range b.cmds {
 		c := b.rows[i]
 		if c == nil || c.FirstKey <= 0 || c.Step <= 0 {
@@ -227,7 +227,10 @@ func (b *batch) prefetch(tx *engine.Tx) {
 		for k := c.FirstKey; k <= last && k < len(args); k += c.Step {
 			if n == len(keys) {
 				tx.Prefetch(b.s.DB, keys[:n])
-				return
+				if total += n; total >= prefetchKeys {
+					return
+				}
+				n = 0
 			}
 			keys[n] = bytesString(args[k])
 			n++
@@ -235,6 +238,9 @@ func (b *batch) prefetch(tx *engine.Tx) {
 	}
 	tx.Prefetch(b.s.DB, keys[:n])
 }
+
+// prefetchKeys is how many keys of a batch prefetch takes at most.
+const prefetchKeys = 512
 
 func (b *batch) release() {
 	clear(b.rows[:len(b.cmds)])
