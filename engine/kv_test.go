@@ -42,11 +42,7 @@ func kvDump(db *kvDB) map[string]string {
 // TestKVShrinkWhileWriting rewrites the file three times while a writer
 // sets and deletes keys, then reloads it: the data must be the writer's.
 func TestKVShrinkWhileWriting(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ns.aof")
-	db, err := openKV(path, maphash.MakeSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, path := openTempKV(t)
 	model := map[string]string{}
 	for i := 0; i < 5000; i++ {
 		k := fmt.Sprint("k", i)
@@ -126,11 +122,7 @@ func TestKVShrinkWhileWriting(t *testing.T) {
 // TestKVWriteFailureRollsBack: a commit whose write fails leaves memory as
 // it was before the transaction and reports the error.
 func TestKVWriteFailureRollsBack(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ns.aof")
-	db, err := openKV(path, maphash.MakeSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, path := openTempKV(t)
 	defer db.close()
 	kvSet(t, db, "a", "1")
 	kvSet(t, db, "b", "2")
@@ -201,6 +193,17 @@ func TestKVLoadRecords(t *testing.T) {
 	db.close()
 }
 
+// openTempKV opens a database on a new file in a temporary directory.
+func openTempKV(t *testing.T) (*kvDB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ns.aof")
+	db, err := openKV(path, maphash.MakeSeed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, path
+}
+
 // kvSetDeferred commits a set whose record waits for a flush.
 func kvSetDeferred(t *testing.T, db *kvDB, tk *WriteTicket, k, v string) {
 	t.Helper()
@@ -228,11 +231,7 @@ func reopenKV(t *testing.T, db *kvDB, path string) map[string]string {
 // Deferred records reach the file only when flushed, and before any
 // record written after them, whatever writes it.
 func TestKVDeferredCommits(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ns.aof")
-	db, err := openKV(path, maphash.MakeSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, path := openTempKV(t)
 	var listed []*kvDB
 	db.listPending = func(d *kvDB) { listed = append(listed, d) }
 	var tk WriteTicket
@@ -272,11 +271,7 @@ func TestKVDeferredCommits(t *testing.T) {
 
 // A rewrite keeps the deferred records committed before it.
 func TestKVDeferredCommitsAndShrink(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ns.aof")
-	db, err := openKV(path, maphash.MakeSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, path := openTempKV(t)
 	for i := 0; i < 2000; i++ {
 		kvSet(t, db, fmt.Sprint("k", i), "old")
 	}
@@ -301,11 +296,7 @@ func TestKVDeferredCommitsAndShrink(t *testing.T) {
 // back their memory estimate and tells their tickets; a direct commit
 // that finds them unwritable is undone too.
 func TestKVDeferredFlushFailure(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ns.aof")
-	db, err := openKV(path, maphash.MakeSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, path := openTempKV(t)
 	var reverted int64
 	db.revertMem = func(m int64) { reverted += m }
 	kvSet(t, db, "a", "0")
@@ -366,11 +357,7 @@ func TestKVDeferredFlushFailure(t *testing.T) {
 // Under appendfsync always a flush waits for an fsync after writing, and
 // a failed fsync reaches the tickets (the records stay in the file).
 func TestKVDeferredFlushWaitsForFsync(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ns.aof")
-	db, err := openKV(path, maphash.MakeSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, path := openTempKV(t)
 	syncs := 0
 	var syncErr error
 	db.syncAlways = func() bool { return true }
